@@ -1,0 +1,54 @@
+"""glassnet: a neural-network library from scratch in NumPy, readable layer by layer and fast."""
+
+from glassnet import datasets, losses, metrics, optimizers
+from glassnet.errors import GlassnetError, InputError, InputTypeError, NotReadyError, ShapeError
+from glassnet.layers import (
+    Activation,
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from glassnet.losses import Loss
+from glassnet.network import Network
+from glassnet.parameter import Parameter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation",
+    "AvgPool2D",
+    "BatchNorm",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlassnetError",
+    "InputError",
+    "InputTypeError",
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "MaxPool2D",
+    "Network",
+    "NotReadyError",
+    "Parameter",
+    "ReLU",
+    "ShapeError",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "datasets",
+    "losses",
+    "metrics",
+    "optimizers",
+]

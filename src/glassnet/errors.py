@@ -1,0 +1,21 @@
+"""glassnet's error classes: every user-facing error is one of these."""
+
+
+class GlassnetError(Exception):
+    """Base class of every error glassnet raises on purpose."""
+
+
+class ShapeError(GlassnetError, ValueError):
+    """An array's shape does not fit what a layer or the network expects."""
+
+
+class InputError(GlassnetError, ValueError):
+    """A value given by the user is not valid (labels, hyper-parameters, data)."""
+
+
+class InputTypeError(GlassnetError, TypeError):
+    """A value given by the user has the wrong type."""
+
+
+class NotReadyError(GlassnetError, ValueError):
+    """The network is used before it is ready (no layers, no loss)."""

@@ -1,0 +1,160 @@
+"""Activation layers: the article's Activation(fn, fn_prime), and the common ones built in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from glassnet.layers.base import Layer, Shape, float_input
+
+ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+
+class Activation(Layer):
+    """Apply fn to every element; backward multiplies by fn_prime (the article's ActivationLayer).
+
+    Args:
+        fn: the activation, applied elementwise.
+        fn_prime: its derivative, applied to the same input.
+
+    Shapes:
+        input (N, ...) -> output (N, ...), the same shape.
+    """
+
+    def __init__(self, fn: ArrayFn, fn_prime: ArrayFn) -> None:
+        if not callable(fn) or not callable(fn_prime):
+            raise TypeError(
+                f"Activation(fn, fn_prime) takes two functions, got {type(fn).__name__} and "
+                f"{type(fn_prime).__name__}: pass e.g. Activation(np.tanh, lambda x: 1 - np.tanh(x) ** 2)"
+            )
+        self.fn = fn
+        self.fn_prime = fn_prime
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        return input_shape
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = float_input(x)
+        return self.fn(self.x)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * self.fn_prime(self.x)
+
+    def __repr__(self) -> str:
+        return f"Activation({getattr(self.fn, '__name__', 'fn')})"
+
+
+class _Elementwise(Activation):
+    """Base of the built-in activations: no functions to pass, a faster backward of their own."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Tanh(_Elementwise):
+    """Hyperbolic tangent, the article's activation; backward uses 1 - tanh(x)^2 from the output.
+
+    Shapes:
+        input (N, ...) -> output (N, ...).
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.tanh(float_input(x))
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * (1 - self.y * self.y)
+
+
+class Sigmoid(_Elementwise):
+    """Logistic function 1 / (1 + exp(-x)), computed as (1 + tanh(x/2)) / 2 so it never overflows.
+
+    Shapes:
+        input (N, ...) -> output (N, ...).
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = 0.5 * (1 + np.tanh(0.5 * float_input(x)))
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * self.y * (1 - self.y)
+
+
+class ReLU(_Elementwise):
+    """Rectified linear unit max(x, 0); the gradient at 0 is 0, as in PyTorch.
+
+    Shapes:
+        input (N, ...) -> output (N, ...).
+    """
+
+    preferred_init = "he"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.maximum(float_input(x), 0)
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * (self.y > 0)
+
+
+class LeakyReLU(_Elementwise):
+    """max(x, alpha * x): like ReLU, with a small slope alpha for negative inputs.
+
+    Args:
+        alpha: the slope for x < 0, in [0, 1).
+
+    Shapes:
+        input (N, ...) -> output (N, ...).
+    """
+
+    preferred_init = "he"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 <= alpha < 1:
+            raise ValueError(f"LeakyReLU: alpha must be a number in [0, 1), got {alpha!r}")
+        self.alpha = float(alpha)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = float_input(x)
+        self.slope = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
+        return x * self.slope
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * self.slope
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Softmax(_Elementwise):
+    """Turn each row of scores into probabilities: exp(x - max) / sum(exp(x - max)).
+
+    Followed by the cross-entropy loss, a Network skips this layer's backward and uses the
+    fused, numerically stable gradient softmax - y.
+
+    Shapes:
+        input (N, classes) -> output (N, classes), rows summing to 1.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = softmax(float_input(x))
+        return self.y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        y = self.y
+        return y * (grad - (grad * y).sum(axis=-1, keepdims=True))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, shifted by the row maximum so exp never overflows."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)

@@ -1,0 +1,132 @@
+"""Losses: the article's mean squared error, and cross-entropy (fused with softmax when it can).
+
+A Loss is called as loss(y_true, y_pred) -> float and has gradient(y_true, y_pred) -> dLoss/dy_pred,
+the argument order of the article's mse(y_true, y_pred).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from glassnet.errors import InputTypeError
+from glassnet.layers.activations import softmax
+
+LossFn = Callable[[np.ndarray, np.ndarray], float | np.ndarray]
+
+
+class Loss:
+    """Base of the losses: a name, a value and a gradient."""
+
+    name = "loss"
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        """dLoss/dy_pred, the same shape as y_pred."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The article's cost: the mean of (y_true - y_pred)^2 over every element."""
+    return float(np.mean(np.square(y_true - y_pred)))
+
+
+def mse_prime(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Its derivative with respect to y_pred: 2 (y_pred - y_true) / size."""
+    return (y_pred - y_true) * y_pred.dtype.type(2 / y_true.size)
+
+
+class MSE(Loss):
+    """Mean squared error over every element of the batch (the article's cost).
+
+    Shapes:
+        y_true, y_pred (N, ...) of the same shape -> a float.
+    """
+
+    name = "mse"
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return mse(y_true, y_pred)
+
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        return mse_prime(y_true, y_pred)
+
+
+class CrossEntropy(Loss):
+    """Mean over the batch of -sum(y_true * log(y_pred)), y_pred being probabilities.
+
+    After a Softmax layer the Network calls `from_logits` instead, which is exact and stable.
+
+    Shapes:
+        y_true (N, classes) one-hot or probabilities, y_pred (N, classes) -> a float.
+    """
+
+    name = "cross_entropy"
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        log_p = np.log(np.clip(y_pred, np.finfo(y_pred.dtype).tiny, 1))
+        return float(-(y_true * log_p).sum() / len(y_pred))
+
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        p = np.clip(y_pred, np.finfo(y_pred.dtype).tiny, 1)
+        return -y_true / p / y_pred.dtype.type(len(y_pred))
+
+    def loss_from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> float:
+        """The loss of softmax(logits), from a log-softmax that never takes log(0)."""
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        return float(-(y_true * log_p).sum() / len(logits))
+
+    def from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> tuple[float, np.ndarray]:
+        """Loss of softmax(logits) and its gradient with respect to the logits: (p - y) / N."""
+        grad = (softmax(logits) - y_true) / logits.dtype.type(len(logits))
+        return self.loss_from_logits(y_true, logits), grad
+
+
+class FunctionLoss(Loss):
+    """A loss made of two functions, as the article's use(mse, mse_prime).
+
+    Args:
+        fn: fn(y_true, y_pred) -> the loss.
+        fn_prime: fn_prime(y_true, y_pred) -> dLoss/dy_pred.
+    """
+
+    def __init__(self, fn: LossFn, fn_prime: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+        self.fn, self.fn_prime = fn, fn_prime
+        self.name = getattr(fn, "__name__", "custom")
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(self.fn(y_true, y_pred))
+
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        return np.asarray(self.fn_prime(y_true, y_pred), dtype=y_pred.dtype)
+
+    def __repr__(self) -> str:
+        return f"FunctionLoss({self.name})"
+
+
+LOSSES: dict[str, type[Loss]] = {"mse": MSE, "cross_entropy": CrossEntropy}
+
+
+def get_loss(loss: str | Loss | LossFn, loss_prime: Callable[..., np.ndarray] | None = None) -> Loss:
+    """Turn what Network.use takes (a name, a Loss, or fn and fn_prime) into a Loss."""
+    if isinstance(loss, Loss) and loss_prime is None:
+        return loss
+    if isinstance(loss, str) and loss_prime is None:
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}: use one of {sorted(LOSSES)}, a gn.Loss, or use(fn, fn_prime)")
+        return LOSSES[loss]()
+    if loss is mse and loss_prime is mse_prime:
+        return MSE()
+    if callable(loss) and callable(loss_prime):
+        return FunctionLoss(loss, loss_prime)
+    raise InputTypeError(
+        f"use() takes a loss name ({', '.join(sorted(LOSSES))}), a gn.Loss, or two functions "
+        f"(loss, loss_prime); got {type(loss).__name__} and {type(loss_prime).__name__}"
+    )
