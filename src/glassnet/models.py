@@ -1,0 +1,211 @@
+"""Named architectures (the CLI's --model) and JSON model specs, each with its own defaults."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from glassnet.errors import InputError
+from glassnet.layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from glassnet.layers.base import Layer, Shape
+from glassnet.network import Network
+
+INPUT_SHAPE: Shape = (28, 28, 1)  # one MNIST image, HWC
+LAYER_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Tanh, Sigmoid, ReLU, LeakyReLU,
+                Softmax, Dropout, BatchNorm)
+}
+LayerSpec = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """An architecture as JSON-like layer specs, with the hyper-parameters it trains well with.
+
+    Args:
+        name: the name given to --model (or the spec file's stem).
+        description: one line for listings.
+        layers: layer specs such as {"type": "Conv2D", "in_channels": 1, ...}, input to output.
+        loss: "cross_entropy" or "mse".
+        epochs: passes over the training data.
+        learning_rate: step size of the optimizer.
+        batch_size: samples per gradient step.
+        optimizer: "sgd", "momentum" or "adam".
+        limit: train on the first `limit` images only (None: all), as the article does.
+    """
+
+    name: str
+    description: str
+    layers: tuple[LayerSpec, ...] = field(repr=False)
+    loss: str = "cross_entropy"
+    epochs: int = 3
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    optimizer: str = "adam"
+    limit: int | None = None
+
+    def with_options(self, **options: Any) -> ModelEntry:
+        """A copy with the options that are not None replacing the defaults."""
+        return replace(self, **{key: value for key, value in options.items() if value is not None})
+
+    def build(self, seed: int | None = None, verbose: int = 1) -> Network:
+        """The untrained Network, checked against MNIST's input shape.
+
+        Args:
+            seed: seed of the network's generator (weights, shuffling); None: random.
+            verbose: passed to Network (0 silent, 1 progress bar, 2 a line per epoch).
+        """
+        net = Network(epochs=self.epochs, learning_rate=self.learning_rate, batch_size=self.batch_size,
+                      optimizer=self.optimizer, seed=seed, verbose=verbose)
+        for index, spec in enumerate(self.layers, start=1):
+            net.add(make_layer(spec, index))
+        try:
+            net.layer_shapes(INPUT_SHAPE)
+        except ValueError as error:
+            raise InputError(f"model {self.name!r} does not take 28x28x1 images: {error}") from None
+        net.input_shape = INPUT_SHAPE
+        return net.use(self.loss)
+
+
+def _conv(in_channels: int, out_channels: int, kernel_size: int, **options: Any) -> LayerSpec:
+    return {"type": "Conv2D", "in_channels": in_channels, "out_channels": out_channels,
+            "kernel_size": kernel_size, **options}
+
+
+def _dense(in_features: int, out_features: int) -> LayerSpec:
+    return {"type": "Dense", "in_features": in_features, "out_features": out_features}
+
+
+def _plain(name: str, **options: Any) -> LayerSpec:
+    return {"type": name, **options}
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    entry.name: entry
+    for entry in (
+        ModelEntry(
+            "cnn", "Conv 16@5x5, pool, Conv 32@5x5, pool, Dense 512->10; Adam (the default)",
+            (_conv(1, 16, 5), _plain("ReLU"), _plain("MaxPool2D"), _conv(16, 32, 5), _plain("ReLU"),
+             _plain("MaxPool2D"), _plain("Flatten"), _dense(512, 10), _plain("Softmax")),
+            epochs=2, learning_rate=2e-3, batch_size=128,
+        ),
+        ModelEntry(
+            "mlp", "Dense 784-128-10, ReLU; Adam",
+            (_plain("Flatten"), _dense(784, 128), _plain("ReLU"), _dense(128, 10), _plain("Softmax")),
+            epochs=5, batch_size=64,
+        ),
+        ModelEntry(
+            "lenet", "LeNet-5 with ReLU and max pooling: Conv 6@5x5, Conv 16@5x5, Dense 120-84-10",
+            (_conv(1, 6, 5, padding=2), _plain("ReLU"), _plain("MaxPool2D"), _conv(6, 16, 5), _plain("ReLU"),
+             _plain("MaxPool2D"), _plain("Flatten"), _dense(400, 120), _plain("ReLU"), _dense(120, 84),
+             _plain("ReLU"), _dense(84, 10), _plain("Softmax")),
+            epochs=4, batch_size=64,
+        ),
+        ModelEntry(
+            "article-mlp", "the article's MLP: Dense 784-100-50-10, tanh, MSE, SGD per sample, 1000 images",
+            (_plain("Flatten"), _dense(784, 100), _plain("Tanh"), _dense(100, 50), _plain("Tanh"),
+             _dense(50, 10), _plain("Tanh")),
+            loss="mse", epochs=35, learning_rate=0.1, batch_size=1, optimizer="sgd", limit=1000,
+        ),
+        ModelEntry(
+            "article-cnn", "the article's CNN: Conv 1@3x3, tanh, Dense 676-100-10, tanh, MSE, 1000 images",
+            (_conv(1, 1, 3), _plain("Tanh"), _plain("Flatten"), _dense(26 * 26, 100), _plain("Tanh"),
+             _dense(100, 10), _plain("Tanh")),
+            loss="mse", epochs=100, learning_rate=0.1, batch_size=1, optimizer="sgd", limit=1000,
+        ),
+    )
+}
+DEFAULT_MODEL = "cnn"
+
+
+def make_layer(spec: object, index: int) -> Layer:
+    """One layer from its spec, with errors naming the layer's position.
+
+    Args:
+        spec: {"type": "Conv2D", "in_channels": 1, "out_channels": 8, "kernel_size": 3, ...}.
+        index: the layer's position (from 1), for messages.
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise InputError(f'layer {index}: expected an object with a "type", e.g. {{"type": "ReLU"}}, got {spec!r}')
+    options = {key: value for key, value in spec.items() if key != "type"}
+    cls = LAYER_TYPES.get(spec["type"])
+    if cls is None:
+        raise InputError(f"layer {index}: unknown type {spec['type']!r}: use one of {', '.join(LAYER_TYPES)}")
+    accepted = [name for name in inspect.signature(cls).parameters if name != "init"]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InputError(f"layer {index} ({cls.__name__}): unknown option {unknown[0]!r}: "
+                         f"it takes {', '.join(accepted) or 'no options'}")
+    try:
+        return cls(**{key: tuple(v) if isinstance(v, list) else v for key, v in options.items()})
+    except (TypeError, ValueError) as error:
+        raise InputError(f"layer {index} ({cls.__name__}): {error}") from None
+
+
+def load_spec(path: str | os.PathLike) -> ModelEntry:
+    """A ModelEntry from a JSON file {"layers": [...], "loss": ..., optional hyper-parameters}.
+
+    Args:
+        path: the JSON file.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a JSON model spec (not text)") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not valid JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("layers"), list) or not data["layers"]:
+        raise InputError(f'{path}: expected an object with a non-empty "layers" list, '
+                         'e.g. {"layers": [{"type": "Flatten"}, ...], "loss": "cross_entropy"}')
+    allowed = {f.name for f in fields(ModelEntry)} - {"name"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InputError(f"{path}: unknown key {unknown[0]!r}: use {', '.join(sorted(allowed))}")
+    if data.get("loss", "cross_entropy") not in ("cross_entropy", "mse"):
+        raise InputError(f'{path}: "loss" must be "cross_entropy" or "mse", got {data["loss"]!r}')
+    entry = ModelEntry(**{"name": path.stem, "description": f"model spec {path}",
+                          **{**data, "layers": tuple(data["layers"])}})
+    for index, spec in enumerate(entry.layers, start=1):
+        make_layer(spec, index)
+    return entry
+
+
+def get_model(name: str) -> ModelEntry:
+    """The registry entry called name, or the spec in a .json file of that path.
+
+    Args:
+        name: a registry name ("cnn", "mlp", ...) or a path ending in .json.
+    """
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if name.lower().endswith(".json"):
+        return load_spec(name)
+    raise InputError(f"unknown model {name!r}: use one of {', '.join(REGISTRY)}, or a FILE.json spec")
+
+
+def describe_models() -> str:
+    """One line per registered architecture: name, defaults and description."""
+    return "\n".join(
+        f"{entry.name:<12} {entry.epochs:>3} epochs, {entry.optimizer} lr {entry.learning_rate:g}, "
+        f"batch {entry.batch_size}  {entry.description}"
+        for entry in REGISTRY.values()
+    )
