@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glassnet.atomic import atomic_write
 from glassnet.datasets import DataFormatError, read_idx, write_idx
-from glassnet.datasets.idx import atomic_write
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 SHAPES = [(0,), (7,), (3, 4), (2, 3, 4), (2, 1, 3, 2), (0, 5)]

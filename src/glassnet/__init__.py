@@ -1,7 +1,15 @@
 """glassnet: a neural-network library from scratch in NumPy, readable layer by layer and fast."""
 
 from glassnet import datasets, losses, metrics, optimizers
-from glassnet.errors import GlassnetError, InputError, InputTypeError, NotReadyError, ShapeError
+from glassnet.errors import (
+    GlassnetError,
+    InputError,
+    InputTypeError,
+    ModelFileError,
+    NotReadyError,
+    ShapeError,
+    UnsaveableError,
+)
 from glassnet.layers import (
     Activation,
     AvgPool2D,
@@ -39,6 +47,7 @@ __all__ = [
     "LeakyReLU",
     "Loss",
     "MaxPool2D",
+    "ModelFileError",
     "Network",
     "NotReadyError",
     "Parameter",
@@ -47,6 +56,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "UnsaveableError",
     "datasets",
     "losses",
     "metrics",

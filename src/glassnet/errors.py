@@ -19,3 +19,11 @@ class InputTypeError(GlassnetError, TypeError):
 
 class NotReadyError(GlassnetError, ValueError):
     """The network is used before it is ready (no layers, no loss)."""
+
+
+class ModelFileError(GlassnetError, ValueError):
+    """A model or checkpoint file that cannot be loaded: corrupt, foreign, or not this network's."""
+
+
+class UnsaveableError(GlassnetError, ValueError):
+    """A network that a model file cannot hold: a custom layer, loss or optimizer, or NaN weights."""

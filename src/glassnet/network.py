@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -201,17 +202,25 @@ class Network:
         shuffle: bool = True,
         callbacks: Sequence[Callback] = (),
         verbose: int | None = None,
+        checkpoint: str | os.PathLike | None = None,
+        resume: str | os.PathLike | None = None,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
         Arguments left as None take the constructor's values. A second fit trains `epochs` more
         epochs. After each epoch its metrics are appended to `history`, and each callback is called as callback(net, epoch, logs); setting
         `net.stop_training = True` ends training after that epoch.
+
+        checkpoint=PATH saves the model and its training state there (atomically) after every epoch.
+        resume=PATH first loads such a checkpoint of this same network (weights, optimizer state,
+        generator, history); `epochs` then counts the whole run, so epochs=3 from a checkpoint
+        written after epoch 1 trains epochs 2 and 3, and nothing when the checkpoint is further on.
         """
         loss = self._require_loss()
         epochs = check_count(self.epochs if epochs is None else epochs, "epochs")
         batch_size = check_count(self.batch_size if batch_size is None else batch_size, "batch_size")
         verbose = check_count(self.verbose if verbose is None else verbose, "verbose", minimum=0)
+        self._start_run(checkpoint, resume)
         if learning_rate is not None:
             self.optimizer.learning_rate = check_learning_rate(learning_rate)
         x = self._inputs(x)
@@ -221,7 +230,7 @@ class Network:
             validation_data = (self._inputs(validation_data[0], "validation x"), validation_data[1])
         self.stop_training = False
         done = len(self.history["loss"])
-        last = done + epochs
+        last = epochs if resume is not None else done + epochs
         for epoch in range(done + 1, last + 1):
             start = time.perf_counter()
             logs = self._train_epoch(loss, x, targets, labels, batch_size, shuffle, epoch, last, verbose)
@@ -236,6 +245,8 @@ class Network:
                 print(epoch_line(epoch, last, logs), flush=True)
             for callback in callbacks:
                 callback(self, epoch, logs)
+            if checkpoint is not None:
+                self.save(checkpoint)
             if self.stop_training:
                 break
         return self
@@ -277,6 +288,40 @@ class Network:
         if labels is not None:
             logs["accuracy"] = correct / seen
         return logs
+
+    # Files --------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> Network:
+        """Write the model and its training state to one .npz file, atomically; returns self.
+
+        Args:
+            path: the file; only built-in layers, losses and optimizers can be saved.
+        """
+        from glassnet.io import save_network  # glassnet.io imports this module
+
+        save_network(self, path)
+        return self
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Network:
+        """Read a model file or checkpoint written by save (gn.ModelFileError if it is not valid).
+
+        Args:
+            path: the file.
+        """
+        from glassnet.io import load_network  # glassnet.io imports this module
+
+        return load_network(path)
+
+    def _start_run(self, checkpoint: str | os.PathLike | None, resume: str | os.PathLike | None) -> None:
+        """Load the checkpoint to resume from, and check now, not after an epoch, that checkpoints can be saved."""
+        from glassnet.architecture import describe
+        from glassnet.io import resume_training  # glassnet.io imports this module
+
+        if resume is not None:
+            resume_training(self, resume)
+        if checkpoint is not None:
+            describe(self)
 
     # Helpers ------------------------------------------------------------------------------------
 

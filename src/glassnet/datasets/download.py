@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from glassnet.datasets.idx import DataFormatError, atomic_write
+from glassnet.atomic import atomic_write
+from glassnet.datasets.idx import DataFormatError
 from glassnet.errors import GlassnetError
 
 _CHUNK = 1 << 16

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import math
 import os
-import tempfile
 import zlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import BinaryIO
 
 import numpy as np
 
+from glassnet.atomic import atomic_write
 from glassnet.errors import GlassnetError
 
 PathLike = str | os.PathLike
@@ -204,27 +202,3 @@ def write_idx(path: PathLike, array: np.ndarray, *, compress: bool | None = None
         else:
             f.write(header)
             f.write(data.view(np.uint8).data)
-
-
-@contextlib.contextmanager
-def atomic_write(path: PathLike) -> Iterator[BinaryIO]:
-    """Open a temp file beside path for writing; on success fsync it and rename it onto path.
-
-    Args:
-        path: the final file; it is never seen half-written, and on error nothing is left.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.atomic import atomic_write
 from glassnet.datasets.download import cache_dir, download, file_md5
-from glassnet.datasets.idx import DataFormatError, atomic_write, encode_header, read_idx
+from glassnet.datasets.idx import DataFormatError, encode_header, read_idx
 
 Split = tuple[np.ndarray, np.ndarray]
 
