@@ -2,11 +2,13 @@
 
 from glassnet import datasets, losses, metrics, optimizers
 from glassnet.errors import (
+    DivergenceError,
     GlassnetError,
     InputError,
     InputTypeError,
     ModelFileError,
     NotReadyError,
+    NumericalError,
     ShapeError,
     UnsaveableError,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "BatchNorm",
     "Conv2D",
     "Dense",
+    "DivergenceError",
     "Dropout",
     "Flatten",
     "GlassnetError",
@@ -50,6 +53,7 @@ __all__ = [
     "ModelFileError",
     "Network",
     "NotReadyError",
+    "NumericalError",
     "Parameter",
     "ReLU",
     "ShapeError",

@@ -7,6 +7,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from glassnet.errors import InputError
+
 Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]  # ((top, bottom), (left, right))
 
@@ -20,7 +22,7 @@ def to_pair(value: int | tuple[int, int], name: str, owner: str, minimum: int = 
         or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
         or min(pair) < minimum
     ):
-        raise ValueError(
+        raise InputError(
             f"{owner}: {name} must be an int >= {minimum} or a pair of them, got {value!r}"
         )
     return int(pair[0]), int(pair[1])
@@ -30,7 +32,7 @@ def check_padding(padding: object, owner: str) -> None:
     """Reject a padding that is not an int >= 0, a pair of them, "valid" or "same"."""
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueError(f'{owner}: padding must be "valid", "same" or an int, got {padding!r}')
+            raise InputError(f'{owner}: padding must be "valid", "same" or an int, got {padding!r}')
         return
     to_pair(padding, "padding", owner, minimum=0)  # type: ignore[arg-type]
 

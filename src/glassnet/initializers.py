@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from glassnet.errors import InputError
+
 
 def glorot_uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int) -> np.ndarray:
     """Uniform on +-sqrt(6 / (fan_in + fan_out)), float32."""
@@ -29,7 +31,7 @@ INITIALIZERS = {"glorot": glorot_uniform, "he": he_uniform}
 def check_init(init: str, owner: str) -> None:
     """Reject an unknown initialisation name."""
     if init not in ("auto", *INITIALIZERS):
-        raise ValueError(f'{owner}: init must be "auto", "glorot" or "he", got {init!r}')
+        raise InputError(f'{owner}: init must be "auto", "glorot" or "he", got {init!r}')
 
 
 def draw_weight(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from glassnet.errors import InputTypeError
+from glassnet.errors import InputError, InputTypeError
 from glassnet.layers.activations import softmax
 
 LossFn = Callable[[np.ndarray, np.ndarray], float | np.ndarray]
@@ -120,7 +120,7 @@ def get_loss(loss: str | Loss | LossFn, loss_prime: Callable[..., np.ndarray] | 
         return loss
     if isinstance(loss, str) and loss_prime is None:
         if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}: use one of {sorted(LOSSES)}, a gn.Loss, or use(fn, fn_prime)")
+            raise InputError(f"unknown loss {loss!r}: use one of {sorted(LOSSES)}, a gn.Loss, or use(fn, fn_prime)")
         return LOSSES[loss]()
     if loss is mse and loss_prime is mse_prime:
         return MSE()

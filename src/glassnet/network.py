@@ -9,17 +9,28 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.errors import InputError, InputTypeError, NotReadyError
+from glassnet.errors import InputTypeError, NotReadyError
 from glassnet.initializers import glorot_to_he_factor
 from glassnet.layers.activations import Softmax
-from glassnet.layers.base import Layer, LayerShapeError, Shape
+from glassnet.layers.base import Layer, Shape
 from glassnet.losses import CrossEntropy, Loss, LossFn, get_loss
 from glassnet.metrics import to_labels
+from glassnet.numerics import first_non_finite, overflow_error, quiet
 from glassnet.optimizers import Optimizer, check_learning_rate, get_optimizer
 from glassnet.parameter import Parameter
-from glassnet.progress import EpochProgress, epoch_line
+from glassnet.progress import epoch_line
 from glassnet.summary import summary_table
-from glassnet.validation import as_input_array, check_count, check_finite, prepare_targets
+from glassnet.targets import check_output_shape, network_targets
+from glassnet.training import interruptible, train_epoch
+from glassnet.validation import (
+    check_callbacks,
+    check_count,
+    check_flag,
+    check_seed,
+    check_validation_data,
+    network_inputs,
+    split_validation,
+)
 
 Callback = Callable[["Network", int, dict[str, float]], Any]
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
@@ -53,7 +64,7 @@ class Network:
         self.learning_rate = check_learning_rate(learning_rate)
         self.batch_size = check_count(batch_size, "batch_size")
         self.optimizer: Optimizer = get_optimizer(optimizer, self.learning_rate)
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.verbose = check_count(verbose, "verbose", minimum=0)
         self.rng = np.random.default_rng(seed)
         self.layers: list[Layer] = []
@@ -61,12 +72,15 @@ class Network:
         self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
         self.input_shape: Shape | None = None
         self.stop_training = False
+        self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.training)
         self._auto_drawn: tuple[Layer, np.ndarray] | None = None
 
     # Building -------------------------------------------------------------------------------
 
     def add(self, layer: Layer) -> Network:
         """Append a layer, draw its parameters and check its shape against the layer before."""
+        if isinstance(layer, type):
+            raise InputTypeError(f"add() takes a layer, got the class {layer.__name__}: write {layer.__name__}(...)")
         if not callable(getattr(layer, "forward", None)) or not callable(getattr(layer, "backward", None)):
             raise InputTypeError(
                 f"add() takes a layer with forward and backward methods, got {type(layer).__name__}: "
@@ -129,16 +143,7 @@ class Network:
 
     def _inputs(self, x: object, name: str = "x") -> np.ndarray:
         """x checked, cast to the network's dtype and checked against the layers' shapes."""
-        if not self.layers:
-            raise NotReadyError("the network has no layers: add some with net.add(gn.Dense(...)) first")
-        x = as_input_array(x, name)
-        dtype = self.dtype or (x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float32))
-        x = x.astype(dtype, copy=False)
-        check_finite(x, name)
-        try:
-            self.layer_shapes(tuple(x.shape[1:]))
-        except LayerShapeError as error:
-            raise error.with_batch(len(x)) from None
+        x = network_inputs(self, x, name)
         self.input_shape = tuple(x.shape[1:])
         return x
 
@@ -166,29 +171,40 @@ class Network:
 
     def predict(self, x: object, batch_size: int = 256) -> np.ndarray:
         """Outputs of the last layer for every sample, computed batch by batch in inference mode."""
-        x = self._inputs(x)
         batch_size = check_count(batch_size, "batch_size")
+        x = self._inputs(x)
         self._set_training(False)
-        return np.concatenate([self._forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+        with quiet():
+            out = np.concatenate([self._forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+        bad = first_non_finite(out)
+        if bad is not None:
+            raise overflow_error(self, x, f"predict gave {bad[0]} NaN or infinite outputs, the first at index {bad[1]}")
+        return out
 
     def evaluate(self, x: object, y: object, batch_size: int = 256) -> dict[str, float]:
         """{"loss": mean loss, "accuracy": ...} over (x, y), in inference mode."""
         loss = self._require_loss()
+        batch_size = check_count(batch_size, "batch_size")
         x = self._inputs(x)
-        targets, labels = prepare_targets(y, len(x), self._outputs(), x.dtype)
+        targets, labels = network_targets(self, y, len(x), x.dtype)
         self._set_training(False)
         total, correct = 0.0, 0
-        for i in range(0, len(x), batch_size):
-            out = self._forward(x[i : i + batch_size], logits=self._fused)
-            batch_targets = targets[i : i + batch_size]
-            value = loss.loss_from_logits(batch_targets, out) if self._fused else loss(batch_targets, out)  # type: ignore[attr-defined]
-            total += value * len(out)
-            if labels is not None:
-                correct += int(np.count_nonzero(to_labels(out) == labels[i : i + batch_size]))
+        with quiet():
+            for i in range(0, len(x), batch_size):
+                out = self._forward(x[i : i + batch_size], logits=self._fused)
+                batch_targets = targets[i : i + batch_size]
+                check_output_shape(out.shape[1:], batch_targets.shape)
+                value = loss.loss_from_logits(batch_targets, out) if self._fused else loss(batch_targets, out)  # type: ignore[attr-defined]
+                total += value * len(out)
+                if labels is not None:
+                    correct += int(np.count_nonzero(to_labels(out) == labels[i : i + batch_size]))
+        if not np.isfinite(total):
+            raise overflow_error(self, x, f"evaluate got a mean loss of {total / len(x)}")
         return {"loss": total / len(x), "accuracy": correct / len(x)}
 
     # Training -----------------------------------------------------------------------------------
 
+    @interruptible
     def fit(
         self,
         x: object,
@@ -215,25 +231,34 @@ class Network:
         resume=PATH first loads such a checkpoint of this same network (weights, optimizer state,
         generator, history); `epochs` then counts the whole run, so epochs=3 from a checkpoint
         written after epoch 1 trains epochs 2 and 3, and nothing when the checkpoint is further on.
+
+        If the loss or the weights become NaN or infinite, gn.DivergenceError is raised and the
+        network is back at the start of that epoch. Ctrl-C stops after the current batch, sets
+        `net.interrupted` and re-raises KeyboardInterrupt (docs/training-safety.md).
         """
         loss = self._require_loss()
         epochs = check_count(self.epochs if epochs is None else epochs, "epochs")
         batch_size = check_count(self.batch_size if batch_size is None else batch_size, "batch_size")
         verbose = check_count(self.verbose if verbose is None else verbose, "verbose", minimum=0)
-        self._start_run(checkpoint, resume)
-        if learning_rate is not None:
-            self.optimizer.learning_rate = check_learning_rate(learning_rate)
+        rate = None if learning_rate is None else check_learning_rate(learning_rate)
+        shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
+        validation_data = check_validation_data(validation_data)
         x = self._inputs(x)
-        targets, labels = prepare_targets(y, len(x), self._outputs(), x.dtype)
-        x, targets, labels, validation_data = _split_validation(x, targets, labels, validation_data, validation_split)
+        targets, labels = network_targets(self, y, len(x), x.dtype)
+        x, targets, labels, validation_data = split_validation(x, targets, labels, validation_data, validation_split)
         if validation_data is not None:
-            validation_data = (self._inputs(validation_data[0], "validation x"), validation_data[1])
+            val_x = self._inputs(validation_data[0], "validation x")
+            network_targets(self, validation_data[1], len(val_x), val_x.dtype, "validation y")  # now, not after an epoch
+            validation_data = (val_x, validation_data[1])
+        self._start_run(checkpoint, resume)
+        if rate is not None:
+            self.optimizer.learning_rate = rate
         self.stop_training = False
         done = len(self.history["loss"])
         last = epochs if resume is not None else done + epochs
         for epoch in range(done + 1, last + 1):
             start = time.perf_counter()
-            logs = self._train_epoch(loss, x, targets, labels, batch_size, shuffle, epoch, last, verbose)
+            logs = train_epoch(self, loss, x, targets, labels, batch_size, shuffle, epoch, last, verbose)
             if validation_data is not None:
                 scores = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
                 logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
@@ -250,44 +275,6 @@ class Network:
             if self.stop_training:
                 break
         return self
-
-    def _train_epoch(
-        self,
-        loss: Loss,
-        x: np.ndarray,
-        targets: np.ndarray,
-        labels: np.ndarray | None,
-        batch_size: int,
-        shuffle: bool,
-        epoch: int,
-        epochs: int,
-        verbose: int,
-    ) -> dict[str, float]:
-        """One pass over the data; returns the mean loss and accuracy of its batches."""
-        order = self.rng.permutation(len(x)) if shuffle else np.arange(len(x))
-        params = self.parameters()
-        progress = EpochProgress(epoch, epochs, len(x), verbose)
-        total_loss, correct, seen = 0.0, 0, 0
-        self._set_training(True)
-        try:
-            for start in range(0, len(x), batch_size):
-                batch = order[start : start + batch_size]
-                out = self._forward(x[batch], logits=self._fused)
-                value, grad = self._loss_and_grad(loss, targets[batch], out)
-                self._backward(grad, from_logits=self._fused)
-                self.optimizer.step(params)
-                total_loss += value * len(batch)
-                seen += len(batch)
-                if labels is not None:
-                    correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
-                progress.update(len(batch), total_loss / seen, correct / seen if labels is not None else None)
-        finally:
-            self._set_training(False)
-            progress.close()
-        logs = {"loss": total_loss / seen}
-        if labels is not None:
-            logs["accuracy"] = correct / seen
-        return logs
 
     # Files --------------------------------------------------------------------------------------
 
@@ -330,36 +317,9 @@ class Network:
             raise NotReadyError('no loss chosen: call net.use("cross_entropy") or net.use("mse") before fit')
         return self.loss
 
-    def _outputs(self) -> int | None:
-        """The number of outputs per sample of the last layer, when known and one-dimensional."""
-        shapes = self.layer_shapes(self.input_shape)
-        last = shapes[-1] if shapes else None
-        return last[0] if last is not None and len(last) == 1 else None
-
     def _set_training(self, training: bool) -> None:
         for layer in self.layers:
             layer.training = training
 
     def __repr__(self) -> str:
         return f"Network({len(self.layers)} layers, loss={self.loss!r})"
-
-
-def _split_validation(
-    x: np.ndarray,
-    targets: np.ndarray,
-    labels: np.ndarray | None,
-    validation_data: tuple[object, object] | None,
-    validation_split: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[object, object] | None]:
-    """Hold out the last validation_split of the samples (before shuffling), as Keras does."""
-    if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
-        raise InputError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
-    if validation_split == 0:
-        return x, targets, labels, validation_data
-    if validation_data is not None:
-        raise InputError("give validation_data or validation_split, not both")
-    keep = len(x) - int(len(x) * validation_split)
-    if keep < 1 or keep == len(x):
-        raise InputError(f"validation_split={validation_split} of {len(x)} samples leaves no training or validation data")
-    held_out = (x[keep:], labels[keep:] if labels is not None else targets[keep:])
-    return x[:keep], targets[:keep], None if labels is None else labels[:keep], held_out

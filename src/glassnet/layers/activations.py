@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.errors import InputError, InputTypeError
 from glassnet.layers.base import Layer, Shape, float_input
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -25,7 +26,7 @@ class Activation(Layer):
 
     def __init__(self, fn: ArrayFn, fn_prime: ArrayFn) -> None:
         if not callable(fn) or not callable(fn_prime):
-            raise TypeError(
+            raise InputTypeError(
                 f"Activation(fn, fn_prime) takes two functions, got {type(fn).__name__} and "
                 f"{type(fn_prime).__name__}: pass e.g. Activation(np.tanh, lambda x: 1 - np.tanh(x) ** 2)"
             )
@@ -117,7 +118,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, alpha: float = 0.01) -> None:
         if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 <= alpha < 1:
-            raise ValueError(f"LeakyReLU: alpha must be a number in [0, 1), got {alpha!r}")
+            raise InputError(f"LeakyReLU: alpha must be a number in [0, 1), got {alpha!r}")
         self.alpha = float(alpha)
 
     def forward(self, x: np.ndarray) -> np.ndarray:

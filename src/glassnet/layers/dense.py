@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.errors import InputError
 from glassnet.initializers import check_init, draw_weight
 from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, float_input, shape_error
 from glassnet.parameter import Parameter
@@ -13,7 +14,7 @@ from glassnet.parameter import Parameter
 
 def _check_size(value: object, name: str, owner: str) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+        raise InputError(f"{owner}: {name} must be a positive int, got {value!r}")
     return int(value)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.errors import InputError
 from glassnet.functional import (
     check_padding,
     crop_nhwc,
@@ -37,7 +38,7 @@ class _Pool2D(Layer):
         if not isinstance(padding, str):
             pad = to_pair(padding, "padding", name, minimum=0)
             if pad[0] > self.pool_size[0] // 2 or pad[1] > self.pool_size[1] // 2:
-                raise ValueError(f"{name}: padding must be at most half the pool size, got {padding!r}")
+                raise InputError(f"{name}: padding must be at most half the pool size, got {padding!r}")
         self.padding = padding
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:

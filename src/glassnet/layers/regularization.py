@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.errors import InputError
 from glassnet.layers.base import Layer, Shape, check_input, float_input, shape_error
 from glassnet.layers.dense import _check_size
 from glassnet.parameter import Parameter
@@ -25,8 +26,8 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate: float) -> None:
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
+        if not _is_real(rate) or not 0 <= rate < 1:
+            raise InputError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.rng: np.random.Generator | None = None
 
@@ -75,10 +76,10 @@ class BatchNorm(Layer):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         self.num_features = _check_size(num_features, "num_features", "BatchNorm")
-        if not isinstance(eps, (int, float)) or not eps > 0:
-            raise ValueError(f"BatchNorm: eps must be a positive number, got {eps!r}")
-        if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm: momentum must be a number in [0, 1], got {momentum!r}")
+        if not _is_real(eps) or not 0 < eps < np.inf:
+            raise InputError(f"BatchNorm: eps must be a positive finite number such as 1e-5, got {eps!r}")
+        if not _is_real(momentum) or not 0 <= momentum <= 1:
+            raise InputError(f"BatchNorm: momentum must be a number in [0, 1], got {momentum!r}")
         self.eps = float(eps)
         self.momentum = float(momentum)
         self.gamma = Parameter(np.ones(self.num_features, dtype=np.float32))
@@ -136,3 +137,8 @@ class BatchNorm(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.num_features})"
+
+
+def _is_real(value: object) -> bool:
+    """True for an int or float (NumPy's too), False for a bool or anything else."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
