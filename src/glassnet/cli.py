@@ -13,6 +13,7 @@ from typing import NoReturn
 import numpy as np
 
 from glassnet.datasets import load_fashion_mnist, load_mnist
+from glassnet.distributed import rank
 from glassnet.errors import GlassnetError, InputError
 from glassnet.imaging import load_image, to_mnist
 from glassnet.metrics import to_labels
@@ -74,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="PATH", help="continue training a checkpoint (saved after every epoch)")
     train.add_argument("--dataset", **dataset)
     train.add_argument("--quiet", action="store_true", help="print only the final results")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel over MPI: run as `mpiexec -n K glassnet train --distributed`")
     train.set_defaults(run=train_command)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on the test set")
@@ -125,6 +128,8 @@ def train_command(args: argparse.Namespace) -> int:
         raise InputError(f"--validation-split must be below 1, got {args.validation_split}")
     if args.plot:
         check_plot_path(args.plot)
+    root = rank() == 0 if args.distributed else True
+    args.quiet = args.quiet or not root  # only rank 0 talks and saves
     options = {"epochs": args.epochs, "learning_rate": args.lr, "batch_size": args.batch_size,
                "optimizer": args.optimizer, "limit": args.limit}
     verbose = 0 if args.quiet else 1
@@ -157,9 +162,12 @@ def train_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         net.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                validation_split=args.validation_split, checkpoint=out, resume=args.resume)
+                validation_split=args.validation_split, checkpoint=out, resume=args.resume,
+                distributed=args.distributed)
     except KeyboardInterrupt:
         return _interrupted(net, args, out, epochs, done)
+    if not root:
+        return 0
     seconds = time.perf_counter() - start
     scores = net.evaluate(x_test, y_test)
     print(f"Test accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images "

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.distributed import strategy
 from glassnet.errors import InputTypeError, NotReadyError
 from glassnet.initializers import glorot_to_he_factor
 from glassnet.layers.activations import Softmax
@@ -220,6 +221,7 @@ class Network:
         verbose: int | None = None,
         checkpoint: str | os.PathLike | None = None,
         resume: str | os.PathLike | None = None,
+        distributed: bool = False,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
@@ -232,6 +234,10 @@ class Network:
         generator, history); `epochs` then counts the whole run, so epochs=3 from a checkpoint
         written after epoch 1 trains epochs 2 and 3, and nothing when the checkpoint is further on.
 
+        distributed=True, under `mpiexec -n K`, trains data-parallel over MPI: each rank computes a
+        share of every batch, gradients are averaged, only rank 0 prints and saves checkpoints
+        (glassnet.distributed). Without it, or with one process, training is single-process.
+
         If the loss or the weights become NaN or infinite, gn.DivergenceError is raised and the
         network is back at the start of that epoch. Ctrl-C stops after the current batch, sets
         `net.interrupted` and re-raises KeyboardInterrupt (docs/training-safety.md).
@@ -242,6 +248,8 @@ class Network:
         verbose = check_count(self.verbose if verbose is None else verbose, "verbose", minimum=0)
         rate = None if learning_rate is None else check_learning_rate(learning_rate)
         shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
+        parallel = strategy(check_flag(distributed, "distributed"))
+        verbose = verbose if parallel.is_root else 0
         validation_data = check_validation_data(validation_data)
         x = self._inputs(x)
         targets, labels = network_targets(self, y, len(x), x.dtype)
@@ -256,24 +264,25 @@ class Network:
         self.stop_training = False
         done = len(self.history["loss"])
         last = epochs if resume is not None else done + epochs
-        for epoch in range(done + 1, last + 1):
-            start = time.perf_counter()
-            logs = train_epoch(self, loss, x, targets, labels, batch_size, shuffle, epoch, last, verbose)
-            if validation_data is not None:
-                scores = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
-                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
-            logs["seconds"] = time.perf_counter() - start
-            for key in HISTORY_KEYS:
-                if key in logs:
-                    self.history[key].append(logs[key])
-            if verbose:
-                print(epoch_line(epoch, last, logs), flush=True)
-            for callback in callbacks:
-                callback(self, epoch, logs)
-            if checkpoint is not None:
-                self.save(checkpoint)
-            if self.stop_training:
-                break
+        with parallel.session(self.layers, self.rng):
+            for epoch in range(done + 1, last + 1):
+                start = time.perf_counter()
+                logs = train_epoch(self, loss, x, targets, labels, batch_size, shuffle, epoch, last, verbose, parallel)
+                if validation_data is not None:
+                    scores = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
+                    logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
+                logs["seconds"] = time.perf_counter() - start
+                for key in HISTORY_KEYS:
+                    if key in logs:
+                        self.history[key].append(logs[key])
+                if verbose:
+                    print(epoch_line(epoch, last, logs), flush=True)
+                for callback in callbacks:
+                    callback(self, epoch, logs)
+                if checkpoint is not None and parallel.is_root:
+                    self.save(checkpoint)
+                if self.stop_training:
+                    break
         return self
 
     # Files --------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from glassnet.progress import EpochProgress
 from glassnet.targets import check_output_shape
 
 if TYPE_CHECKING:
+    from glassnet.distributed import Parallel
     from glassnet.losses import Loss
     from glassnet.network import Network
 
@@ -119,6 +120,7 @@ def train_epoch(
     epoch: int,
     epochs: int,
     verbose: int,
+    parallel: Parallel,
 ) -> dict[str, float]:
     """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
 
@@ -130,6 +132,7 @@ def train_epoch(
         shuffle: visit the samples in a new random order.
         epoch, epochs: this epoch's number and the last one's, for messages and the progress bar.
         verbose: 1 shows a progress bar.
+        parallel: which share of each batch this process computes, and how gradients are shared.
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
@@ -143,7 +146,8 @@ def train_epoch(
     try:
         with quiet():
             for index, start in enumerate(range(0, len(x), batch_size), start=1):
-                batch = order[start : start + batch_size]
+                global_batch = order[start : start + batch_size]
+                batch = parallel.shard(global_batch)
                 out, batch_targets = net._forward(x[batch], logits=net._fused), targets[batch]
                 check_output_shape(out.shape[1:], batch_targets.shape)
                 value, grad = net._loss_and_grad(loss, batch_targets, out)
@@ -151,6 +155,7 @@ def train_epoch(
                     snapshot.restore(net)
                     raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
                 net._backward(grad, from_logits=net._fused)
+                parallel.average_gradients(params, len(batch), len(global_batch))
                 try:
                     net.optimizer.step(params)
                 except KeyboardInterrupt:  # a half-applied step is no state to keep
@@ -161,7 +166,7 @@ def train_epoch(
                 seen += len(batch)
                 if labels is not None:
                     correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
-                progress.update(len(batch), total_loss / seen, correct / seen if labels is not None else None)
+                progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
                 if STOP.requested and index < batches:
                     raise KeyboardInterrupt(
                         f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
@@ -174,6 +179,8 @@ def train_epoch(
     finally:
         net._set_training(False)
         progress.close()
+    parallel.end_epoch(net.layers)
+    total_loss, correct, seen = parallel.sum([total_loss, correct, seen])
     logs = {"loss": total_loss / seen}
     if labels is not None:
         logs["accuracy"] = correct / seen
