@@ -28,6 +28,7 @@ from glassnet.layers import (
     Softmax,
     Tanh,
 )
+from glassnet.fast import fast_enabled, set_fast
 from glassnet.losses import Loss
 from glassnet.network import Network
 from glassnet.parameter import Parameter
@@ -62,7 +63,9 @@ __all__ = [
     "Tanh",
     "UnsaveableError",
     "datasets",
+    "fast_enabled",
     "losses",
     "metrics",
     "optimizers",
+    "set_fast",
 ]

@@ -1,4 +1,5 @@
-"""Array helpers shared by the convolution and pooling layers: padding, sizes, im2col/col2im."""
+"""Array helpers shared by the convolution and pooling layers: padding, sizes, im2col/col2im,
+and the two-stage 2x2 max-pool."""
 
 from __future__ import annotations
 
@@ -74,10 +75,37 @@ def windows(x: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
 
 
 def im2col(x: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
-    """Patch matrix of a padded NHWC input, copied once from the strided window view."""
+    """Patch matrix of a padded NHWC input, with a last column of ones for the bias.
+
+    Row (n, i, j) holds window (i, j) of image n, then a 1: times the kernel matrix with the
+    bias as its last row, it gives the convolution plus bias in one product, and its
+    transpose times the output gradient gives the weight and bias gradients in one product.
+    Many channels: the strided window view is copied once into the first KH*KW*C columns.
+    One channel: the matrix is built position-major, one block copy per kernel position
+    (rows of KH*KW floats copy slowly), as a (KH*KW + 1, N*OH*OW) array returned transposed;
+    matrix products take either layout.
+
+    Shapes:
+        x (N, HP, WP, C) -> (N*OH*OW, KH*KW*C + 1).
+    """
     n, c = x.shape[0], x.shape[3]
-    view = windows(x, kernel, stride, out)
-    return view.reshape(n * out[0] * out[1], kernel[0] * kernel[1] * c)  # (N*OH*OW, KH*KW*C)
+    rows, width = n * out[0] * out[1], kernel[0] * kernel[1] * c
+    if c > 1:
+        cols = np.empty((rows, width + 1), dtype=x.dtype)
+        view = windows(x, kernel, stride, out)  # (N, OH, OW, KH, KW, C)
+        step = cols.strides[1]
+        row_strides = (out[0] * out[1] * cols.strides[0], out[1] * cols.strides[0], cols.strides[0])
+        patches = as_strided(cols, view.shape, (*row_strides, kernel[1] * c * step, c * step, step))
+        patches[...] = view  # the first KH*KW*C columns of cols, seen as (N, OH, OW, KH, KW, C)
+        cols[:, width] = 1
+        return cols
+    positions = np.empty((width + 1, n, *out), dtype=x.dtype)  # (KH*KW + 1, N, OH, OW)
+    last_row, last_col = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
+    for position, block in enumerate(positions[:width]):
+        i, j = divmod(position, kernel[1])
+        block[...] = x[:, i : i + last_row : stride[0], j : j + last_col : stride[1], 0]
+    positions[width] = 1
+    return positions.reshape(width + 1, rows).T  # (N*OH*OW, KH*KW + 1), a transposed view
 
 
 def scatter_windows(
@@ -101,3 +129,46 @@ def crop_nhwc(x: np.ndarray, padding: Padding) -> np.ndarray:
     """Undo pad_nhwc: drop the padded rows and columns."""
     (top, bottom), (left, right) = padding
     return x[:, top : x.shape[1] - bottom, left : x.shape[2] - right, :]
+
+
+def max_pool_2x2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """2x2 max-pool, stride 2, in two stages: horizontal pairs first, then vertical pairs.
+
+    Each stage keeps a "second one won" mask (strictly greater), so a tie goes to the first
+    of the pair; horizontal first makes that the first maximum in row-major window order,
+    PyTorch's rule. A last odd row or column is dropped, as windows that do not fit are.
+
+    Shapes:
+        x (N, H, W, C) -> out (N, OH, OW, C) with OH = H // 2, OW = W // 2;
+        right_won (N, 2*OH, OW, C); bottom_won (N, OH, OW, C).
+    """
+    out_h, out_w = x.shape[1] // 2, x.shape[2] // 2
+    left, right = x[:, : 2 * out_h, 0 : 2 * out_w : 2], x[:, : 2 * out_h, 1 : 2 * out_w : 2]
+    right_won = right > left
+    row_max = np.maximum(left, right)  # (N, 2*OH, OW, C)
+    top, bottom = row_max[:, 0::2], row_max[:, 1::2]
+    bottom_won = bottom > top
+    return np.maximum(top, bottom), right_won, bottom_won
+
+
+def max_pool_2x2_backward(
+    grad: np.ndarray, right_won: np.ndarray, bottom_won: np.ndarray, input_shape: tuple[int, ...]
+) -> np.ndarray:
+    """Gradient of max_pool_2x2: each output's gradient to its winner, by multiplying masks.
+
+    The loser of a pair gets g - g * won, which is exactly g or 0.
+
+    Shapes:
+        grad, bottom_won (N, OH, OW, C); right_won (N, 2*OH, OW, C) -> input_shape (N, H, W, C).
+    """
+    n, out_h, out_w, c = grad.shape
+    row_grad = np.empty((n, out_h, 2, out_w, c), dtype=grad.dtype)  # (N, OH, top/bottom, OW, C)
+    np.multiply(grad, bottom_won, out=row_grad[:, :, 1])
+    np.subtract(grad, row_grad[:, :, 1], out=row_grad[:, :, 0])
+    row_grad = row_grad.reshape(n, 2 * out_h, out_w, c)  # (N, 2*OH, OW, C)
+    fits = input_shape[1] == 2 * out_h and input_shape[2] == 2 * out_w
+    dx = np.empty(input_shape, dtype=grad.dtype) if fits else np.zeros(input_shape, dtype=grad.dtype)
+    right = dx[:, : 2 * out_h, 1 : 2 * out_w : 2]
+    np.multiply(row_grad, right_won, out=right)
+    np.subtract(row_grad, right, out=dx[:, : 2 * out_h, 0 : 2 * out_w : 2])
+    return dx

@@ -11,6 +11,7 @@ import numpy as np
 
 from glassnet.distributed import strategy
 from glassnet.errors import InputTypeError, NotReadyError
+from glassnet.fusion import fuse
 from glassnet.initializers import glorot_to_he_factor
 from glassnet.layers.activations import Softmax
 from glassnet.layers.base import Layer, Shape
@@ -72,6 +73,7 @@ class Network:
         self.loss: Loss | None = None
         self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
         self.input_shape: Shape | None = None
+        self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.fusion
         self.stop_training = False
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.training)
         self._auto_drawn: tuple[Layer, np.ndarray] | None = None
@@ -153,17 +155,21 @@ class Network:
         """True when the last layer is Softmax and the loss cross-entropy: one stable step."""
         return isinstance(self.loss, CrossEntropy) and bool(self.layers) and isinstance(self.layers[-1], Softmax)
 
+    def _steps(self, layers: list[Layer]) -> list[Any]:
+        """The layers as run: a ReLU + MaxPool2D pair is one step while self.fuse_relu_pool."""
+        return fuse(layers) if self.fuse_relu_pool else layers
+
     def _forward(self, x: np.ndarray, logits: bool = False) -> np.ndarray:
         """Run the layers; with logits=True stop before a final Softmax."""
         layers = self.layers[:-1] if logits else self.layers
-        for layer in layers:
-            x = layer.forward(x)
+        for step in self._steps(layers):
+            x = step.forward(x)
         return x
 
     def _backward(self, grad: np.ndarray, from_logits: bool) -> None:
         layers = self.layers[:-1] if from_logits else self.layers
-        for layer in reversed(layers):
-            grad = layer.backward(grad)
+        for step in reversed(self._steps(layers)):
+            grad = step.backward(grad)
 
     def _loss_and_grad(self, loss: Loss, targets: np.ndarray, out: np.ndarray) -> tuple[float, np.ndarray]:
         if self._fused:
@@ -329,6 +335,8 @@ class Network:
     def _set_training(self, training: bool) -> None:
         for layer in self.layers:
             layer.training = training
+        if self.layers and self.layers[0] not in self.layers[1:]:  # nobody needs dLoss/dData in fit
+            self.layers[0].needs_input_grad = not training
 
     def __repr__(self) -> str:
         return f"Network({len(self.layers)} layers, loss={self.loss!r})"

@@ -21,6 +21,8 @@ class Layer:
     """
 
     training: bool = False
+    needs_input_grad: bool = True  # a Network sets False on its first layer while training:
+    # nobody needs dLoss/dData then, so backward may skip that product and return None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Compute the output for a batch x."""

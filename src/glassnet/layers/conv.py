@@ -108,21 +108,33 @@ class Conv2D(Layer):
         padded = pad_nhwc(x, self.pad)
         self.padded_shape = padded.shape
         self.out_hw = self._output_hw((h, w))
-        self.cols = im2col(padded, self.kernel_size, self.stride, self.out_hw)  # (N*OH*OW, KH*KW*C)
-        kernel = cast_like(self.weight.value, x).reshape(-1, self.out_channels)  # (KH*KW*C, OUT)
-        out = self.cols @ kernel + cast_like(self.bias.value, x)
+        self.cols = im2col(padded, self.kernel_size, self.stride, self.out_hw)  # (N*OH*OW, KH*KW*C + 1)
+        weight = self.weight.value.reshape(-1, self.out_channels)  # (KH*KW*C, OUT)
+        kernel = np.concatenate([weight, self.bias.value[None]], dtype=x.dtype)  # (KH*KW*C + 1, OUT)
+        out = self.cols @ kernel  # the last column of cols, all ones, adds the bias
         return out.reshape(n, *self.out_hw, self.out_channels)  # (N, OH, OW, OUT)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         weight, bias = self.weight, self.bias
         grad_rows = grad.reshape(-1, self.out_channels)  # (N*OH*OW, OUT)
-        weight.grad = (self.cols.T @ grad_rows).reshape(weight.shape).astype(weight.value.dtype, copy=False)
-        ones = np.ones(len(grad_rows), dtype=grad.dtype)
-        bias.grad = (ones @ grad_rows).astype(bias.value.dtype, copy=False)
+        grads = self.cols.T @ grad_rows  # (KH*KW*C + 1, OUT): the weight's gradient, then the bias's
+        weight.grad = grads[:-1].reshape(weight.shape).astype(weight.value.dtype, copy=False)
+        bias.grad = grads[-1].astype(bias.value.dtype, copy=False)
+        if not self.needs_input_grad:
+            return None
+        return self._input_grad(grad_rows, len(grad))
+
+    def _input_grad(self, grad_rows: np.ndarray, n: int) -> np.ndarray:
+        """dLoss/dInput by col2im: one batched product, then KH*KW slice-adds.
+
+        The product gives a contiguous block per kernel position; the blocks are added onto
+        the gradient of the padded input, which is then cropped.
+        """
         kh, kw = self.kernel_size
-        per_position = cast_like(weight.value, grad).reshape(kh * kw, self.in_channels, self.out_channels)
+        weight = cast_like(self.weight.value, grad_rows)
+        per_position = weight.reshape(kh * kw, self.in_channels, self.out_channels)  # (KH*KW, C, OUT)
         blocks = grad_rows @ per_position.transpose(0, 2, 1)  # (KH*KW, N*OH*OW, C)
-        blocks = blocks.reshape(kh * kw, len(grad), *self.out_hw, self.in_channels)  # (KH*KW, N, OH, OW, C)
+        blocks = blocks.reshape(kh * kw, n, *self.out_hw, self.in_channels)  # (KH*KW, N, OH, OW, C)
         grad_padded = scatter_windows(blocks, self.padded_shape, self.kernel_size, self.stride)
         return crop_nhwc(grad_padded, self.pad)
 

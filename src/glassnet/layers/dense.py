@@ -64,12 +64,16 @@ class Dense(Layer):
         if self.weight is None or self.bias is None:
             self.initialize(np.random.default_rng())
         self.x = x
-        return x @ cast_like(self.weight.value, x) + cast_like(self.bias.value, x)
+        out = x @ cast_like(self.weight.value, x)
+        out += cast_like(self.bias.value, x)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         weight, bias = self.weight, self.bias
         weight.grad = (self.x.T @ grad).astype(weight.value.dtype, copy=False)
         bias.grad = (np.ones(len(grad), dtype=grad.dtype) @ grad).astype(bias.value.dtype, copy=False)
+        if not self.needs_input_grad:
+            return None
         return grad @ cast_like(weight.value, grad).T
 
     def config(self) -> dict[str, Any]:

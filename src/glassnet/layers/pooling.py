@@ -6,10 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import fast
 from glassnet.errors import InputError
 from glassnet.functional import (
     check_padding,
     crop_nhwc,
+    max_pool_2x2,
+    max_pool_2x2_backward,
     output_size,
     pad_nhwc,
     resolve_padding,
@@ -60,16 +63,20 @@ class _Pool2D(Layer):
             output_size(hw[1], self.pool_size[1], self.stride[1], pad[1]),
         )
 
-    def _windows(self, x: np.ndarray) -> np.ndarray:
-        """Pad x, remember the geometry, return the window view (N, OH, OW, PH, PW, C)."""
+    def _pad(self, x: np.ndarray) -> np.ndarray:
+        """Check x, remember the geometry, return x padded with pad_value."""
         x = float_input(x)
         check_input(self, x)
         hw = (x.shape[1], x.shape[2])
         self.pad = resolve_padding(self.padding, hw, self.pool_size, self.stride)
+        self.out_hw = self._output_hw(hw)
         padded = pad_nhwc(x, self.pad, self.pad_value)
         self.padded_shape = padded.shape
-        self.out_hw = self._output_hw(hw)
-        return windows(padded, self.pool_size, self.stride, self.out_hw)
+        return padded
+
+    def _windows(self, x: np.ndarray) -> np.ndarray:
+        """Pad x, remember the geometry, return the window view (N, OH, OW, PH, PW, C)."""
+        return windows(self._pad(x), self.pool_size, self.stride, self.out_hw)
 
     def _scatter(self, blocks: np.ndarray) -> np.ndarray:
         """Gradient blocks (PH*PW, N, OH, OW, C) back onto the input's shape."""
@@ -86,6 +93,11 @@ class _Pool2D(Layer):
 class MaxPool2D(_Pool2D):
     """The maximum of each window; its gradient goes to the first maximum (row-major) only.
 
+    Three implementations, one behaviour. 2x2 windows of stride 2 (the common case) use the
+    compiled kernel of glassnet.kernels when the [fast] path is on (glassnet.fast), else
+    NumPy in two masked stages; other windows take an argmax over the window view. Inside a
+    Network, a ReLU directly before this layer runs fused with it (glassnet.fusion).
+
     Args:
         pool_size: int or (height, width) of the window.
         stride: int or pair; defaults to pool_size (windows that tile the image).
@@ -98,13 +110,48 @@ class MaxPool2D(_Pool2D):
     pad_value = -np.inf
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        view = self._windows(x)
-        n, oh, ow, ph, pw, c = view.shape
-        flat = view.reshape(n, oh, ow, ph * pw, c)  # (N, OH, OW, PH*PW, C)
-        self.winner = flat.argmax(axis=3)  # (N, OH, OW, C): first maximum on ties
-        return np.take_along_axis(flat, self.winner[:, :, :, None], axis=3)[:, :, :, 0]
+        return self._max_pool(x, relu=False)
+
+    def forward_relu(self, x: np.ndarray) -> np.ndarray:
+        """The max-pool of ReLU(x), computed as the ReLU of the max-pool (glassnet.fusion).
+
+        The same values and gradients, ties included, with the ReLU's work done on a tensor
+        PH*PW times smaller; `backward` then applies the ReLU's gradient as well.
+        """
+        return self._max_pool(x, relu=True)
+
+    def _max_pool(self, x: np.ndarray, relu: bool) -> np.ndarray:
+        padded = self._pad(x)
+        pairs = self.pool_size == (2, 2) and self.stride == (2, 2)
+        self.kernels = fast.kernels() if pairs else None
+        self.relu_mask: np.ndarray | None = None
+        if self.kernels is not None:
+            out = np.empty((len(padded), *self.out_hw, padded.shape[3]), dtype=padded.dtype)
+            self.winner = np.empty(out.shape, dtype=np.int8)  # window position 0-3, -1: none
+            self.kernels.max_pool_2x2_forward(padded, relu, out, self.winner)
+            return out
+        if pairs:
+            out, *self.masks = max_pool_2x2(padded)
+            self.winner = None
+        else:
+            view = windows(padded, self.pool_size, self.stride, self.out_hw)
+            flat = view.reshape(*view.shape[:3], -1, view.shape[5])  # (N, OH, OW, PH*PW, C)
+            self.winner = flat.argmax(axis=3)  # (N, OH, OW, C): first maximum on ties
+            out = np.take_along_axis(flat, self.winner[:, :, :, None], axis=3)[:, :, :, 0]
+        if relu:
+            out = np.maximum(out, 0)
+            self.relu_mask = out > 0
+        return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
+        if self.kernels is not None:
+            dx = _empty_unless_cropped(self.padded_shape, grad.shape, grad.dtype)
+            self.kernels.max_pool_2x2_backward(grad, self.winner, dx)
+            return crop_nhwc(dx, self.pad)
+        if self.relu_mask is not None:
+            grad = grad * self.relu_mask
+        if self.winner is None:
+            return crop_nhwc(max_pool_2x2_backward(grad, *self.masks, self.padded_shape), self.pad)
         positions = np.arange(self.pool_size[0] * self.pool_size[1])[:, None, None, None, None]
         blocks = grad * (self.winner == positions)  # (PH*PW, N, OH, OW, C)
         return self._scatter(blocks)
@@ -129,3 +176,12 @@ class AvgPool2D(_Pool2D):
         area = self.pool_size[0] * self.pool_size[1]
         share = grad / grad.dtype.type(area)
         return self._scatter(np.broadcast_to(share, (area, *grad.shape)))  # (PH*PW, N, OH, OW, C)
+
+
+def _empty_unless_cropped(input_shape: tuple[int, ...], out_shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """The array for a 2x2 pool's input gradient, zeroed only when a last odd row or column
+    belongs to no window: the kernel writes every other element."""
+    out_h, out_w = out_shape[1], out_shape[2]
+    if input_shape[1] == 2 * out_h and input_shape[2] == 2 * out_w:
+        return np.empty(input_shape, dtype=dtype)
+    return np.zeros(input_shape, dtype=dtype)

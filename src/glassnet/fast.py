@@ -1,0 +1,65 @@
+"""The [fast] switch: small numba-compiled kernels where NumPy is weakest (2x2 max-pooling).
+
+With the optional extra installed (`pip install glassnet[fast]`, which brings numba),
+MaxPool2D uses the loops of `glassnet.kernels`, compiled on first use (a second or two,
+then cached on disk). Without numba, or switched off, every layer runs its NumPy code, which
+is the reference: both paths give the same outputs and gradients (tests/test_fast.py).
+
+Switch it off with `glassnet.set_fast(False)` or the environment variable GLASSNET_FAST=0
+(read when glassnet is imported); `glassnet.fast_enabled()` tells whether the kernels are used.
+
+The kernels are serial: numba's default parallel (OpenMP) threads spin and take the second
+core from BLAS's matrix products, which matter more.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import SimpleNamespace
+
+OFF_VALUES = ("0", "false", "off", "no")
+
+_wanted = os.environ.get("GLASSNET_FAST", "1").strip().lower() not in OFF_VALUES
+_compiled: SimpleNamespace | None = None
+_unavailable = False
+
+
+def set_fast(enabled: bool) -> None:
+    """Use the compiled kernels (True) or the NumPy code (False) from now on.
+
+    Raises ImportError for True when numba is not installed.
+    """
+    global _wanted
+    if enabled and _load() is None:
+        raise ImportError("glassnet.set_fast(True) needs numba: pip install 'glassnet[fast]'")
+    _wanted = bool(enabled)
+
+
+def fast_enabled() -> bool:
+    """True when the layers use the compiled kernels: switched on and numba importable."""
+    return kernels() is not None
+
+
+def kernels() -> SimpleNamespace | None:
+    """The compiled kernels (attributes named as in glassnet.kernels), or None: use NumPy."""
+    return _load() if _wanted else None
+
+
+def _load() -> SimpleNamespace | None:
+    """Import numba and wrap the kernels once (compilation itself happens at the first call)."""
+    global _compiled, _unavailable
+    if _compiled is None and not _unavailable:
+        try:
+            numba = importlib.import_module("numba")
+        except ImportError:
+            _unavailable = True
+            return None
+        from glassnet import kernels as loops
+
+        jit = numba.njit(cache=True, nogil=True)
+        _compiled = SimpleNamespace(
+            max_pool_2x2_forward=jit(loops.max_pool_2x2_forward),
+            max_pool_2x2_backward=jit(loops.max_pool_2x2_backward),
+        )
+    return _compiled
