@@ -32,6 +32,7 @@ from glassnet.fast import fast_enabled, set_fast
 from glassnet.losses import Loss
 from glassnet.network import Network
 from glassnet.parameter import Parameter
+from glassnet.perceptron import ConvergenceWarning, Perceptron
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNorm",
     "Conv2D",
+    "ConvergenceWarning",
     "Dense",
     "DivergenceError",
     "Dropout",
@@ -56,6 +58,7 @@ __all__ = [
     "NotReadyError",
     "NumericalError",
     "Parameter",
+    "Perceptron",
     "ReLU",
     "ShapeError",
     "Sigmoid",

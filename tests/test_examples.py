@@ -1,0 +1,82 @@
+"""The example scripts run end to end on small subsets, in a subprocess, and print their accuracy."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def run_example(name: str, *args: str, cwd: Path) -> str:
+    """Run examples/<name> with args; fail with its output unless it exits with 0."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, f"{name} exited with {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def reported_accuracy(output: str) -> float:
+    match = re.search(r"accuracy (\d\.\d+)(?!.*accuracy \d)", output, re.DOTALL)
+    assert match, f"no accuracy in the output:\n{output}"
+    return float(match.group(1))
+
+
+def test_xor_network_solves_what_the_perceptron_cannot(tmp_path):
+    out = run_example("xor.py", "--epochs", "1000", cwd=tmp_path)
+    assert "perceptron: converged=False" in out and "ConvergenceWarning" in out
+    assert reported_accuracy(out) == 1.0
+
+
+@pytest.mark.parametrize(
+    "name, limit, epochs, extra, at_least",
+    [
+        ("mnist_mlp.py", 1000, 2, (), 0.3),
+        ("mnist_cnn.py", 500, 1, ("--final-epochs", "1"), 0.2),  # 1 + 1 at learning rate / 5
+        ("custom_layer.py", 1000, 2, (), 0.6),
+    ],
+)
+def test_mnist_examples_on_a_subset(tmp_path, name, limit, epochs, extra, at_least):
+    out = run_example(name, "--limit", str(limit), "--epochs", str(epochs), *extra, cwd=tmp_path)
+    assert f"on {limit} images" in out
+    assert at_least <= reported_accuracy(out) <= 1.0  # above chance (0.1) already
+    lines = re.findall(r"^Epoch \d+/\d+", out, re.MULTILINE)
+    assert len(lines) == epochs + (1 if extra else 0)
+
+
+def test_custom_layer_gradient_matches_finite_differences(tmp_path):
+    out = run_example("custom_layer.py", "--limit", "200", "--epochs", "1", cwd=tmp_path)
+    error = float(re.search(r"max error (\S+)", out).group(1))
+    assert error < 1e-6
+
+
+def test_learning_rate_example_draws_the_figure(tmp_path):
+    pytest.importorskip("matplotlib", reason="the figure needs matplotlib: pip install glassnet[plot]")
+    figure = tmp_path / "learning_rate.png"
+    out = run_example("learning_rate.py", "--limit", "300", "--epochs", "2", "--out", str(figure), cwd=tmp_path)
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.count("learning rate") == 3
+
+
+@pytest.mark.parametrize("name", ["xor.py", "mnist_mlp.py", "mnist_cnn.py", "custom_layer.py", "learning_rate.py"])
+def test_every_example_has_help(tmp_path, name):
+    out = run_example(name, "--help", cwd=tmp_path)
+    assert "--epochs" in out
+    if name != "xor.py":  # four examples, no subset to take
+        assert "--limit" in out
+
+
+@pytest.mark.slow
+def test_mnist_cnn_example_reaches_99_percent(tmp_path):
+    out = run_example("mnist_cnn.py", cwd=tmp_path)
+    assert reported_accuracy(out) >= 0.99
