@@ -1,10 +1,12 @@
 """What the training guards cost: an MNIST MLP epoch with them, and with them switched off.
 
-Run by hand: PYTHONPATH=src python benchmarks/safety_overhead.py [--epochs-per-run 1] [--runs 7]
+Run by hand: OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/safety_overhead.py [--runs 9]
 
 "Off" replaces, for the measurement only, the per-batch checks (finite loss, output shape) and the
 per-epoch work (snapshot, parameter check, errstate) of glassnet.training by no-ops, so the two
-runs differ in nothing else. Runs alternate, and the medians and minima are compared.
+runs differ in nothing else. Runs alternate; medians and minima of the wall time per epoch and of
+the process's CPU time per epoch are compared (CPU time is the steadier on a busy machine; with
+one BLAS thread it is the work done).
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ NO_GUARDS = {
 }
 
 
-def epoch_seconds(x: np.ndarray, y: np.ndarray, guarded: bool, epochs: int) -> float:
-    """Seconds per epoch of a 784-100-10 tanh MLP, batch 32, SGD."""
+def epoch_seconds(x: np.ndarray, y: np.ndarray, guarded: bool, epochs: int) -> tuple[float, float]:
+    """Wall and CPU seconds per epoch of a 784-100-10 tanh MLP, batch 32, SGD."""
     for name, value in (GUARDS if guarded else NO_GUARDS).items():
         setattr(training, name, value)
     net = (
@@ -61,8 +63,9 @@ def epoch_seconds(x: np.ndarray, y: np.ndarray, guarded: bool, epochs: int) -> f
         .add(gn.Softmax())
         .use("cross_entropy")
     )
+    cpu = time.process_time()
     net.fit(x, y)
-    return sum(net.history["seconds"]) / epochs
+    return sum(net.history["seconds"]) / epochs, (time.process_time() - cpu) / epochs
 
 
 def main() -> None:
@@ -71,16 +74,18 @@ def main() -> None:
     parser.add_argument("--epochs-per-run", type=int, default=1)
     args = parser.parse_args()
     (x, y), _ = gn.datasets.load_mnist()
-    times: dict[bool, list[float]] = {True: [], False: []}
+    times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     for _ in range(args.runs):
         for guarded in (False, True):
             times[guarded].append(epoch_seconds(x, y, guarded, args.epochs_per_run))
-    for guarded in (False, True):
-        label = "guards on " if guarded else "guards off"
-        print(f"{label}: median {statistics.median(times[guarded]):.3f} s, min {min(times[guarded]):.3f} s per epoch")
-    for name, pick in (("median", statistics.median), ("min", min)):
-        on, off = pick(times[True]), pick(times[False])
-        print(f"overhead ({name}): {100 * (on - off) / off:+.2f}%")
+    for index, clock in enumerate(("wall", "cpu")):
+        for guarded in (False, True):
+            values = [run[index] for run in times[guarded]]
+            label = "guards on " if guarded else "guards off"
+            print(f"{clock} {label}: median {statistics.median(values):.3f} s, min {min(values):.3f} s per epoch")
+        for name, pick in (("median", statistics.median), ("min", min)):
+            on, off = (pick([run[index] for run in times[flag]]) for flag in (True, False))
+            print(f"{clock} overhead ({name}): {100 * (on - off) / off:+.2f}%")
     for name, value in GUARDS.items():
         setattr(training, name, value)
     print(f"direct cost of the added work: {added_work_seconds(x, y) * 1e3:.2f} ms per epoch")

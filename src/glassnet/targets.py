@@ -118,7 +118,7 @@ def check_output_shape(output: Shape, shape: tuple[int, ...], name: str = "y") -
         name: the targets' name in the message.
     """
     got = tuple(shape[1:])
-    if len(got) == len(output) and all(o in (None, g) for o, g in zip(output, got)):
+    if got == output or (len(got) == len(output) and all(o in (None, g) for o, g in zip(output, got))):
         return
     dims = ", ".join("?" if d is None else str(d) for d in output)
     if len(output) == 1 and len(got) == 1 and output[0] is not None and got[0] > output[0]:
