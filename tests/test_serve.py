@@ -298,7 +298,11 @@ def test_only_loopback_addresses_count_as_local() -> None:
 
 
 def load_test(server: AppServer, body: bytes, clients: int, requests: int, deadline_s: float = 300) -> list[float]:
-    """`requests` predictions from `clients` threads, each on its own keep-alive connection; their latencies in s."""
+    """`requests` predictions from `clients` threads, each on its own keep-alive connection; their latencies in s.
+
+    Bounded in count and in time (deadline_s); the clients share the server's process, so the
+    latencies under load include the clients' own work for the GIL.
+    """
     latencies: list[float] = []
     errors: list[str] = []
     counter = iter(range(requests))
@@ -309,6 +313,8 @@ def load_test(server: AppServer, body: bytes, clients: int, requests: int, deadl
     def client() -> None:
         connection = http.client.HTTPConnection(*server.server_address[:2], timeout=60)
         try:
+            connection.connect()
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as browsers do
             while time.monotonic() < stop:
                 with lock:
                     if next(counter, None) is None:
