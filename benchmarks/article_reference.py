@@ -62,11 +62,11 @@ def correlate2d_valid(x: Array, k: Array) -> Array:
     if kh * kw <= oh * ow:
         for i in range(kh):
             for j in range(kw):
-                out += k[i, j] * x[i:i + oh, j:j + ow]
+                out += k[i, j] * x[i : i + oh, j : j + ow]
     else:
         for i in range(oh):
             for j in range(ow):
-                out[i, j] = np.sum(x[i:i + kh, j:j + kw] * k)
+                out[i, j] = np.sum(x[i : i + kh, j : j + kw] * k)
     return out
 
 
@@ -118,8 +118,7 @@ class FCLayer(Layer):
 class ActivationLayer(Layer):
     """Element-wise activation with its derivative."""
 
-    def __init__(self, activation: Callable[[Array], Array],
-                 activation_prime: Callable[[Array], Array]) -> None:
+    def __init__(self, activation: Callable[[Array], Array], activation_prime: Callable[[Array], Array]) -> None:
         super().__init__()
         self.activation = activation
         self.activation_prime = activation_prime
@@ -148,17 +147,14 @@ class FlattenLayer(Layer):
 class ConvLayer(Layer):
     """Valid convolution, stride 1: (H, W, D) -> (H-KH+1, W-KW+1, layer_depth), one sample."""
 
-    def __init__(self, input_shape: tuple[int, int, int], kernel_shape: tuple[int, int],
-                 layer_depth: int) -> None:
+    def __init__(self, input_shape: tuple[int, int, int], kernel_shape: tuple[int, int], layer_depth: int) -> None:
         super().__init__()
         self.input_shape = input_shape
         self.input_depth = input_shape[2]
         self.kernel_shape = kernel_shape
         self.layer_depth = layer_depth
-        self.output_shape = (input_shape[0] - kernel_shape[0] + 1,
-                             input_shape[1] - kernel_shape[1] + 1, layer_depth)
-        self.weights = np.random.rand(kernel_shape[0], kernel_shape[1], self.input_depth,
-                                      layer_depth) - 0.5
+        self.output_shape = (input_shape[0] - kernel_shape[0] + 1, input_shape[1] - kernel_shape[1] + 1, layer_depth)
+        self.weights = np.random.rand(kernel_shape[0], kernel_shape[1], self.input_depth, layer_depth) - 0.5
         self.bias = np.random.rand(layer_depth) - 0.5
 
     def forward_propagation(self, input_data: Array) -> Array:
@@ -166,8 +162,7 @@ class ConvLayer(Layer):
         self.output = np.zeros(self.output_shape)
         for k in range(self.layer_depth):
             for d in range(self.input_depth):
-                self.output[:, :, k] += correlate2d_valid(self.input[:, :, d],
-                                                          self.weights[:, :, d, k])
+                self.output[:, :, k] += correlate2d_valid(self.input[:, :, d], self.weights[:, :, d, k])
             self.output[:, :, k] += self.bias[k]
         return self.output
 
@@ -177,10 +172,8 @@ class ConvLayer(Layer):
         d_bias = np.zeros(self.layer_depth)
         for k in range(self.layer_depth):
             for d in range(self.input_depth):
-                in_error[:, :, d] += convolve2d_full(output_error[:, :, k],
-                                                     self.weights[:, :, d, k])
-                d_weights[:, :, d, k] = correlate2d_valid(self.input[:, :, d],
-                                                          output_error[:, :, k])
+                in_error[:, :, d] += convolve2d_full(output_error[:, :, k], self.weights[:, :, d, k])
+                d_weights[:, :, d, k] = correlate2d_valid(self.input[:, :, d], output_error[:, :, k])
             d_bias[k] = np.sum(output_error[:, :, k])
         self.weights -= learning_rate * d_weights
         self.bias -= learning_rate * d_bias
@@ -213,8 +206,7 @@ class Network:
     def add(self, layer: Layer) -> None:
         self.layers.append(layer)
 
-    def use(self, loss: Callable[[Array, Array], float],
-            loss_prime: Callable[[Array, Array], Array]) -> None:
+    def use(self, loss: Callable[[Array, Array], float], loss_prime: Callable[[Array, Array], Array]) -> None:
         self.loss = loss
         self.loss_prime = loss_prime
 
@@ -228,8 +220,9 @@ class Network:
             result.append(output)
         return result
 
-    def fit(self, x_train: Array, y_train: Array, epochs: int, learning_rate: float,
-            verbose: bool = True) -> list[float]:
+    def fit(
+        self, x_train: Array, y_train: Array, epochs: int, learning_rate: float, verbose: bool = True
+    ) -> list[float]:
         """Per-sample gradient descent; returns the mean training error of each epoch."""
         errors = []
         samples = len(x_train)
@@ -264,7 +257,7 @@ def build(model: str) -> Network:
     elif model == "article_cnn":
         net.add(ConvLayer((28, 28, 1), (3, 3), 1))  # (28, 28, 1) -> (26, 26, 1)
         net.add(ActivationLayer(tanh, tanh_prime))
-        net.add(FlattenLayer())                     # -> (1, 676)
+        net.add(FlattenLayer())  # -> (1, 676)
         net.add(FCLayer(26 * 26 * 1, 100))
         net.add(ActivationLayer(tanh, tanh_prime))
         net.add(FCLayer(100, 10))
@@ -310,13 +303,15 @@ def main() -> None:
     np.random.seed(args.seed)  # the article draws from the global state
     (x_train, y_train), (x_test, y_test) = load_mnist_local()
     net = build(args.model)
-    x = prepare_inputs(args.model, x_train[:args.images])
+    x = prepare_inputs(args.model, x_train[: args.images])
     start = time.perf_counter()
-    net.fit(x, one_hot(y_train[:args.images]), args.epochs, args.learning_rate)
+    net.fit(x, one_hot(y_train[: args.images]), args.epochs, args.learning_rate)
     seconds = time.perf_counter() - start
     acc = accuracy(net.predict(prepare_inputs(args.model, x_test[:1000])), y_test[:1000])
-    print(f"{args.model}: {args.images * args.epochs / seconds:,.0f} images/s "
-          f"({seconds:.2f} s), test accuracy on 1,000 images {acc:.3f}")
+    print(
+        f"{args.model}: {args.images * args.epochs / seconds:,.0f} images/s "
+        f"({seconds:.2f} s), test accuracy on 1,000 images {acc:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -212,8 +212,7 @@ def blas_info() -> list[dict[str, Any]]:
     """threadpoolctl's view of the loaded BLAS/OpenMP libraries, trimmed to what matters."""
     from threadpoolctl import threadpool_info
 
-    keys = ("user_api", "internal_api", "prefix", "version", "num_threads", "architecture",
-            "threading_layer")
+    keys = ("user_api", "internal_api", "prefix", "version", "num_threads", "architecture", "threading_layer")
     return [{k: lib.get(k) for k in keys if k in lib} for lib in threadpool_info()]
 
 
@@ -242,16 +241,19 @@ def slow_blas_env_warning() -> str | None:
     if not found:
         return None
     unset = " ".join(f"-u {n}" for n in found)
-    return (f"warning: {', '.join(found)} set in the environment; they can slow NumPy's BLAS. "
-            f"For a clean run: env {unset} python benchmarks/...")
+    return (
+        f"warning: {', '.join(found)} set in the environment; they can slow NumPy's BLAS. "
+        f"For a clean run: env {unset} python benchmarks/..."
+    )
 
 
 class MeasurementError(RuntimeError):
     """A measurement subprocess failed; the message ends with its stderr."""
 
 
-def run_measurement(options: list[str], threads: int, timeout: float = 3600.0,
-                    script: str = "run_one.py") -> dict[str, Any]:
+def run_measurement(
+    options: list[str], threads: int, timeout: float = 3600.0, script: str = "run_one.py"
+) -> dict[str, Any]:
     """Run `python benchmarks/<script> <options>` in a fresh process; return its JSON line.
 
     The child gets the thread caps in its environment (and applies them again through
@@ -259,8 +261,7 @@ def run_measurement(options: list[str], threads: int, timeout: float = 3600.0,
     """
     command = [sys.executable, str(BENCH_DIR / script), *options]
     cpu0, children0 = _try_cpu_times(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                          env=child_env(threads))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=child_env(threads))
     cpu1, children1 = _try_cpu_times(), resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -280,8 +281,9 @@ def _try_cpu_times() -> tuple[int, int] | None:
         return None
 
 
-def _others_share(before: tuple[int, int] | None, after: tuple[int, int] | None,
-                  own_cpu_seconds: float) -> float | None:
+def _others_share(
+    before: tuple[int, int] | None, after: tuple[int, int] | None, own_cpu_seconds: float
+) -> float | None:
     """Fraction of the machine's CPU time used by other processes while a child ran."""
     if before is None or after is None:
         return None

@@ -78,10 +78,26 @@ def run_options(model: str, variant: Variant, args: argparse.Namespace) -> list[
     images = args.article_images if variant.framework == "article" else args.images
     test_images = args.article_images if variant.framework == "article" else 10000
     batch = ARTICLE_GLASSNET_BATCH if article else args.batch_size
-    return ["--framework", variant.framework, "--model", model, "--threads", str(args.threads),
-            "--fast", str(int(variant.fast)), "--images", str(images),
-            "--test-images", str(test_images), "--batch-size", str(batch),
-            "--learning-rate", str(args.learning_rate), "--seed", str(args.seed)]
+    return [
+        "--framework",
+        variant.framework,
+        "--model",
+        model,
+        "--threads",
+        str(args.threads),
+        "--fast",
+        str(int(variant.fast)),
+        "--images",
+        str(images),
+        "--test-images",
+        str(test_images),
+        "--batch-size",
+        str(batch),
+        "--learning-rate",
+        str(args.learning_rate),
+        "--seed",
+        str(args.seed),
+    ]
 
 
 def measure_model(model: str, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
@@ -97,17 +113,19 @@ def measure_model(model: str, args: argparse.Namespace) -> dict[str, list[dict[s
             tag = "warm-up" if r < args.warmup else f"run {r - args.warmup + 1}/{args.repeats}"
             busy = benchlib.wait_until_idle(args.wait_idle)
             try:
-                rec = benchlib.run_measurement(run_options(model, v, args), args.threads,
-                                               timeout=args.timeout)
+                rec = benchlib.run_measurement(run_options(model, v, args), args.threads, timeout=args.timeout)
             except (benchlib.MeasurementError, OSError) as err:
                 print(f"  {model:12s} {v.label:22s} FAILED: {err}", flush=True)
                 failed.add(v.label)
                 kept[v.label].append({"error": str(err)})
                 continue
-            print(f"  {model:12s} {v.label:22s} {tag:9s} {rec['train_seconds']:8.2f} s "
-                  f"({rec['images']} images)  acc {rec['test_accuracy']:.3f}  "
-                  f"peak {rec['peak_rss_mb']:.0f} MiB  others busy before/during: "
-                  f"{percent(busy)}/{percent(rec.get('others_busy_during'))}", flush=True)
+            print(
+                f"  {model:12s} {v.label:22s} {tag:9s} {rec['train_seconds']:8.2f} s "
+                f"({rec['images']} images)  acc {rec['test_accuracy']:.3f}  "
+                f"peak {rec['peak_rss_mb']:.0f} MiB  others busy before/during: "
+                f"{percent(busy)}/{percent(rec.get('others_busy_during'))}",
+                flush=True,
+            )
             rec["busy_before"] = busy
             rec["round"] = r
             rec["warmup"] = r < args.warmup
@@ -163,42 +181,73 @@ def shown(label: str, s: dict[str, Any]) -> str:
 
 def model_table(results: dict[str, dict[str, dict[str, Any]]], models: list[str]) -> str:
     """The PyTorch comparison table (M1-M3)."""
-    headers = ["model", "variant", "s/epoch", "images/s", "glassnet/PyTorch", "test acc",
-               "infer s", "infer images/s", "peak RSS MiB"]
+    headers = [
+        "model",
+        "variant",
+        "s/epoch",
+        "images/s",
+        "glassnet/PyTorch",
+        "test acc",
+        "infer s",
+        "infer images/s",
+        "peak RSS MiB",
+    ]
     rows = []
     for model in models:
         for label, s in results[model].items():
             if not s.get("runs"):
                 rows.append([model, label] + ["failed"] + [""] * 6)
                 continue
-            rows.append([model, shown(label, s), fmt(s["epoch_seconds_60k"]),
-                         fmt(s["images_per_s"], ",.0f"),
-                         fmt_factor(s.get("ratio_vs_torch")) if label != "PyTorch" else "1",
-                         fmt(s["test_accuracy"], ".4f"), fmt(s["infer_seconds"], ".3f"),
-                         fmt(s["infer_images_per_s"], ",.0f"), fmt(s["peak_rss_mb"], ".0f")])
+            rows.append(
+                [
+                    model,
+                    shown(label, s),
+                    fmt(s["epoch_seconds_60k"]),
+                    fmt(s["images_per_s"], ",.0f"),
+                    fmt_factor(s.get("ratio_vs_torch")) if label != "PyTorch" else "1",
+                    fmt(s["test_accuracy"], ".4f"),
+                    fmt(s["infer_seconds"], ".3f"),
+                    fmt(s["infer_images_per_s"], ",.0f"),
+                    fmt(s["peak_rss_mb"], ".0f"),
+                ]
+            )
     return markdown_table(headers, rows)
 
 
 def article_table(results: dict[str, dict[str, dict[str, Any]]], models: list[str]) -> str:
     """glassnet against the article's per-sample code."""
-    headers = ["network", "implementation", "batch", "images timed", "images/s",
-               "s per 60k epoch", "test acc", "speed-up"]
+    headers = [
+        "network",
+        "implementation",
+        "batch",
+        "images timed",
+        "images/s",
+        "s per 60k epoch",
+        "test acc",
+        "speed-up",
+    ]
     rows = []
     for model in models:
         for label, s in results[model].items():
             if not s.get("runs"):
                 rows.append([model, label] + ["failed"] + [""] * 5)
                 continue
-            rows.append([model, shown(label, s), str(s["batch_size"]), f"{s['images']:,}",
-                         fmt(s["images_per_s"], ",.0f"), fmt(s["epoch_seconds_60k"], ".1f"),
-                         fmt(s["test_accuracy"], ".3f"),
-                         fmt_factor(s.get("speedup_vs_article"))
-                         if label.startswith("glassnet") else "1"])
+            rows.append(
+                [
+                    model,
+                    shown(label, s),
+                    str(s["batch_size"]),
+                    f"{s['images']:,}",
+                    fmt(s["images_per_s"], ",.0f"),
+                    fmt(s["epoch_seconds_60k"], ".1f"),
+                    fmt(s["test_accuracy"], ".3f"),
+                    fmt_factor(s.get("speedup_vs_article")) if label.startswith("glassnet") else "1",
+                ]
+            )
     return markdown_table(headers, rows)
 
 
-def add_matmul_fractions(results: dict[str, dict[str, dict[str, Any]]],
-                         matmul: dict[str, Any] | None) -> None:
+def add_matmul_fractions(results: dict[str, dict[str, dict[str, Any]]], matmul: dict[str, Any] | None) -> None:
     """Each M3 variant's achieved training FLOP rate as a fraction of the matmul rate."""
     if "M3" not in results or not matmul:
         return
@@ -207,17 +256,19 @@ def add_matmul_fractions(results: dict[str, dict[str, dict[str, Any]]],
             s["fraction_of_matmul"] = s["achieved_gflops"] / matmul["peak_gflops"]
 
 
-def arithmetic_lines(results: dict[str, dict[str, dict[str, Any]]],
-                     matmul: dict[str, Any] | None) -> list[str]:
+def arithmetic_lines(results: dict[str, dict[str, dict[str, Any]]], matmul: dict[str, Any] | None) -> list[str]:
     """Report lines for M3's arithmetic rate (after add_matmul_fractions)."""
     if "M3" not in results or not matmul:
         return []
-    lines = [f"M3 training arithmetic (conv/dense products only) against the "
-             f"{matmul['peak_gflops']:.1f} GFLOP/s float32 matmul rate:"]
+    lines = [
+        f"M3 training arithmetic (conv/dense products only) against the "
+        f"{matmul['peak_gflops']:.1f} GFLOP/s float32 matmul rate:"
+    ]
     for label, s in results["M3"].items():
         if s.get("fraction_of_matmul"):
-            lines.append(f"  {label:16s} {s['achieved_gflops']:6.1f} GFLOP/s = "
-                         f"{100 * s['fraction_of_matmul']:.0f}% of it")
+            lines.append(
+                f"  {label:16s} {s['achieved_gflops']:6.1f} GFLOP/s = {100 * s['fraction_of_matmul']:.0f}% of it"
+            )
     return lines
 
 
@@ -228,24 +279,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=None, help="kept runs per variant (default 3)")
     p.add_argument("--warmup", type=int, default=None, help="discarded rounds (default 1)")
     p.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/torch threads, both")
-    p.add_argument("--fast", choices=("auto", "off", "on", "both"), default="auto",
-                   help="glassnet [fast] runs: auto = both if numba is installed")
+    p.add_argument(
+        "--fast",
+        choices=("auto", "off", "on", "both"),
+        default="auto",
+        help="glassnet [fast] runs: auto = both if numba is installed",
+    )
     p.add_argument("--images", type=int, default=None, help="training images (default 60000)")
-    p.add_argument("--article-images", type=int, default=1000,
-                   help="images the article's per-sample code trains and predicts on")
+    p.add_argument(
+        "--article-images", type=int, default=1000, help="images the article's per-sample code trains and predicts on"
+    )
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-torch", action="store_true", help="glassnet alone")
     p.add_argument("--no-glassnet", action="store_true", help="PyTorch / article alone")
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: 10,000 images, 1 run, no warm-up round")
+    p.add_argument("--quick", action="store_true", help="smoke run: 10,000 images, 1 run, no warm-up round")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
-    p.add_argument("--wait-idle", type=float, default=30.0,
-                   help="before each run, wait up to this many seconds for the machine to be "
-                        "under 20%% busy (0: don't wait); the busy fraction is recorded")
-    p.add_argument("--output", type=Path, default=None,
-                   help="JSON path (default benchmarks/results/compare-<date>.json)")
+    p.add_argument(
+        "--wait-idle",
+        type=float,
+        default=30.0,
+        help="before each run, wait up to this many seconds for the machine to be "
+        "under 20%% busy (0: don't wait); the busy fraction is recorded",
+    )
+    p.add_argument(
+        "--output", type=Path, default=None, help="JSON path (default benchmarks/results/compare-<date>.json)"
+    )
     args = p.parse_args(argv)
     quick = args.quick
     args.repeats = args.repeats if args.repeats is not None else (1 if quick else 3)
@@ -272,17 +332,27 @@ def main(argv: list[str] | None = None) -> None:
     if not args.glassnet:
         print("glassnet not importable (or --no-glassnet): no glassnet runs.")
     if header.get("loadavg", [0])[0] > 0.5:
-        print(f"note: load average {header['loadavg'][0]:.2f} before starting; "
-              "other work on the machine skews timings.")
-    print(f"threads={args.threads} images={args.images} repeats={args.repeats} "
-          f"warmup={args.warmup} models={','.join(args.models)}", flush=True)
+        print(
+            f"note: load average {header['loadavg'][0]:.2f} before starting; other work on the machine skews timings."
+        )
+    print(
+        f"threads={args.threads} images={args.images} repeats={args.repeats} "
+        f"warmup={args.warmup} models={','.join(args.models)}",
+        flush=True,
+    )
 
     try:
         matmul = benchlib.run_measurement(
             ["--threads", str(args.threads), "--json"] + ([] if args.torch else ["--no-torch"]),
-            args.threads, timeout=600, script="matmul_rate.py")
-        print(f"float32 1024^3 matmul: numpy {matmul['numpy_gflops']:.1f} GFLOP/s, "
-              f"torch {fmt(matmul['torch_gflops'], '.1f')} GFLOP/s", flush=True)
+            args.threads,
+            timeout=600,
+            script="matmul_rate.py",
+        )
+        print(
+            f"float32 1024^3 matmul: numpy {matmul['numpy_gflops']:.1f} GFLOP/s, "
+            f"torch {fmt(matmul['torch_gflops'], '.1f')} GFLOP/s",
+            flush=True,
+        )
     except benchlib.MeasurementError as err:
         print(f"matmul rate FAILED: {err}")
         matmul = None
@@ -298,19 +368,27 @@ def main(argv: list[str] | None = None) -> None:
     torch_models = [m for m in args.models if m not in ARTICLE_MODELS]
     article_models = [m for m in args.models if m in ARTICLE_MODELS]
     if torch_models:
-        report += ["", "## glassnet vs PyTorch CPU (one epoch, medians)", "",
-                   model_table(results, torch_models)]
+        report += ["", "## glassnet vs PyTorch CPU (one epoch, medians)", "", model_table(results, torch_models)]
     if article_models:
-        report += ["", f"## glassnet (batch {ARTICLE_GLASSNET_BATCH}) vs the article's "
-                   "per-sample code", "", article_table(results, article_models)]
+        report += [
+            "",
+            f"## glassnet (batch {ARTICLE_GLASSNET_BATCH}) vs the article's per-sample code",
+            "",
+            article_table(results, article_models),
+        ]
     add_matmul_fractions(results, matmul)
     report += [""] + arithmetic_lines(results, matmul)
     if args.images != 60000:
         report.append(f"(s/epoch extrapolated to 60,000 images from {args.images:,})")
     print("\n".join(report))
 
-    payload = {"header": header, "settings": {k: v for k, v in vars(args).items()},
-               "matmul": matmul, "results": results, "runs": runs}
+    payload = {
+        "header": header,
+        "settings": {k: v for k, v in vars(args).items()},
+        "matmul": matmul,
+        "results": results,
+        "runs": runs,
+    }
     path = args.output or benchlib.RESULTS_DIR / f"compare-{benchlib.timestamp()}.json"
     print(f"\nwrote {benchlib.write_json(path, payload)}")
 

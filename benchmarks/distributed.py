@@ -52,22 +52,39 @@ def worker(images: int, batch_size: int, seed: int) -> None:
     allreduce = (time.perf_counter() - tick) / rounds
     if comm.Get_rank() == 0:
         steps = -(-images // batch_size)
-        print(json.dumps({
-            "ranks": comm.Get_size(),
-            "seconds_per_epoch": seconds * 60000 / images,
-            "test_accuracy": net.evaluate(x_test, y_test)["accuracy"],
-            "allreduce_bytes": int(gradients.nbytes),
-            "allreduce_ms": allreduce * 1e3,
-            "allreduce_share": allreduce * steps / seconds,
-        }))
+        print(
+            json.dumps(
+                {
+                    "ranks": comm.Get_size(),
+                    "seconds_per_epoch": seconds * 60000 / images,
+                    "test_accuracy": net.evaluate(x_test, y_test)["accuracy"],
+                    "allreduce_bytes": int(gradients.nbytes),
+                    "allreduce_ms": allreduce * 1e3,
+                    "allreduce_share": allreduce * steps / seconds,
+                }
+            )
+        )
 
 
 def run_ranks(ranks: int, args: argparse.Namespace) -> dict[str, float]:
     """Start `ranks` workers under mpiexec and return rank 0's measurements."""
     mpiexec = shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
     env = child_env(1, {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
-    command = [mpiexec, "-n", str(ranks), "--oversubscribe", "--bind-to", "none", sys.executable, __file__,
-               "--worker", "--images", str(args.images), "--batch-size", str(args.batch_size)]
+    command = [
+        mpiexec,
+        "-n",
+        str(ranks),
+        "--oversubscribe",
+        "--bind-to",
+        "none",
+        sys.executable,
+        __file__,
+        "--worker",
+        "--images",
+        str(args.images),
+        "--batch-size",
+        str(args.batch_size),
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
     if result.returncode != 0:
         raise SystemExit(f"mpiexec -n {ranks} failed:\n{result.stderr}")
@@ -88,11 +105,21 @@ def main() -> None:
     results = [run_ranks(int(k), args) for k in args.ranks.split(",")]
     base = results[0]["seconds_per_epoch"]
     headers = ["ranks", "s/epoch", "speed-up", "test acc", "Allreduce/step", "Allreduce share"]
-    rows = [[str(r["ranks"]), f"{r['seconds_per_epoch']:.1f}", f"{base / r['seconds_per_epoch']:.2f}x",
-             f"{r['test_accuracy']:.4f}", f"{r['allreduce_bytes'] / 1e6:.2f} MB, {r['allreduce_ms']:.2f} ms",
-             f"{r['allreduce_share']:.1%}"] for r in results]
-    print(f"M3, one epoch of {args.images} images, global batch {args.batch_size}, 1 BLAS thread per rank, "
-          f"{os.cpu_count()} cores")
+    rows = [
+        [
+            str(r["ranks"]),
+            f"{r['seconds_per_epoch']:.1f}",
+            f"{base / r['seconds_per_epoch']:.2f}x",
+            f"{r['test_accuracy']:.4f}",
+            f"{r['allreduce_bytes'] / 1e6:.2f} MB, {r['allreduce_ms']:.2f} ms",
+            f"{r['allreduce_share']:.1%}",
+        ]
+        for r in results
+    ]
+    print(
+        f"M3, one epoch of {args.images} images, global batch {args.batch_size}, 1 BLAS thread per rank, "
+        f"{os.cpu_count()} cores"
+    )
     print(markdown_table(headers, rows))
 
 

@@ -58,8 +58,7 @@ def torch_gflops(size: int = 1024, repeats: int = 10, seed: int = 0) -> float | 
     return 2 * size**3 / seconds / 1e9
 
 
-def measure(threads: int, size: int = 1024, repeats: int = 10,
-            with_torch: bool = True) -> dict[str, Any]:
+def measure(threads: int, size: int = 1024, repeats: int = 10, with_torch: bool = True) -> dict[str, Any]:
     """Both rates at `threads` BLAS threads, as a dict ready for JSON."""
     if with_torch:
         try:
@@ -67,8 +66,7 @@ def measure(threads: int, size: int = 1024, repeats: int = 10,
         except ImportError:
             pass
     _limiter = limit_threads(threads)
-    result: dict[str, Any] = {"size": size, "threads": threads,
-                              "numpy_gflops": numpy_gflops(size, repeats)}
+    result: dict[str, Any] = {"size": size, "threads": threads, "numpy_gflops": numpy_gflops(size, repeats)}
     result["torch_gflops"] = torch_gflops(size, repeats) if with_torch else None
     rates = [r for r in (result["numpy_gflops"], result["torch_gflops"]) if r]
     result["peak_gflops"] = max(rates)

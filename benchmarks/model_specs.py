@@ -51,9 +51,16 @@ M2 = ModelSpec(
 M3 = ModelSpec(
     "M3",
     (
-        ("conv", 1, 32, 3), ("relu",), ("maxpool", 2),
-        ("conv", 32, 64, 3), ("relu",), ("maxpool", 2),
-        ("flatten",), ("dense", 5 * 5 * 64, 128), ("relu",), ("dense", 128, 10),
+        ("conv", 1, 32, 3),
+        ("relu",),
+        ("maxpool", 2),
+        ("conv", 32, 64, 3),
+        ("relu",),
+        ("maxpool", 2),
+        ("flatten",),
+        ("dense", 5 * 5 * 64, 128),
+        ("relu",),
+        ("dense", 128, 10),
     ),
     "cross_entropy",
     "Conv 1->32, ReLU, Pool, Conv 32->64, ReLU, Pool, Dense 1600->128, ReLU, Dense 128->10",
@@ -63,16 +70,14 @@ M3 = ModelSpec(
 # example_mnist_fc.py and example_mnist_conv.py, tanh everywhere, mean squared error.
 ARTICLE_MLP = ModelSpec(
     "article_mlp",
-    (("flatten",), ("dense", 784, 100), ("tanh",), ("dense", 100, 50), ("tanh",),
-     ("dense", 50, 10), ("tanh",)),
+    (("flatten",), ("dense", 784, 100), ("tanh",), ("dense", 100, 50), ("tanh",), ("dense", 50, 10), ("tanh",)),
     "mse",
     "article MLP: Dense 784-100-50-10, tanh, MSE",
 )
 
 ARTICLE_CNN = ModelSpec(
     "article_cnn",
-    (("conv", 1, 1, 3), ("tanh",), ("flatten",), ("dense", 26 * 26, 100), ("tanh",),
-     ("dense", 100, 10), ("tanh",)),
+    (("conv", 1, 1, 3), ("tanh",), ("flatten",), ("dense", 26 * 26, 100), ("tanh",), ("dense", 100, 10), ("tanh",)),
     "mse",
     "article CNN: Conv 1->1 3x3, tanh, Flatten, Dense 676-100-10, tanh, MSE",
 )
@@ -107,11 +112,11 @@ def _glassnet_layer(gn: Any, spec: LayerSpec) -> Any:
     return makers[kind]()
 
 
-def build_glassnet(gn: Any, spec: ModelSpec, *, learning_rate: float, batch_size: int,
-                   seed: int) -> Any:
+def build_glassnet(gn: Any, spec: ModelSpec, *, learning_rate: float, batch_size: int, seed: int) -> Any:
     """A glassnet Network for `spec`: plain SGD; Softmax appended for cross-entropy."""
-    net = gn.Network(epochs=1, learning_rate=learning_rate, batch_size=batch_size,
-                     optimizer="sgd", seed=seed, verbose=0)
+    net = gn.Network(
+        epochs=1, learning_rate=learning_rate, batch_size=batch_size, optimizer="sgd", seed=seed, verbose=0
+    )
     layers = list(spec.layers)
     if layers and layers[0] == ("flatten",):
         layers = layers[1:]  # glassnet's Dense takes (N, 784); the data is flattened once

@@ -26,7 +26,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 from model_specs import (  # noqa: E402
-    ModelSpec, build_glassnet, build_torch, flattens_input, get_spec, training_flops_per_image,
+    ModelSpec,
+    build_glassnet,
+    build_torch,
+    flattens_input,
+    get_spec,
+    training_flops_per_image,
 )
 
 Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -40,11 +45,11 @@ def log(message: str) -> None:
 def select_data(mnist: Any, args: argparse.Namespace, spec: ModelSpec) -> Data:
     """Training/test subsets in the model's input layout; one-hot float32 targets for MSE."""
     (x_train, y_train), (x_test, y_test) = mnist
-    x_train, y_train = x_train[:args.images], y_train[:args.images]
-    x_test, y_test = x_test[:args.test_images], y_test[:args.test_images]
+    x_train, y_train = x_train[: args.images], y_train[: args.images]
+    x_test, y_test = x_test[: args.test_images], y_test[: args.test_images]
     if flattens_input(spec):
         x_train = x_train.reshape(len(x_train), -1)  # (N, 784)
-        x_test = x_test.reshape(len(x_test), -1)     # (N, 784)
+        x_test = x_test.reshape(len(x_test), -1)  # (N, 784)
     return x_train, y_train, x_test, y_test
 
 
@@ -68,8 +73,7 @@ def run_glassnet(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
     y_fit = targets(spec, y)
 
     def new_net() -> Any:
-        return build_glassnet(gn, spec, learning_rate=args.learning_rate,
-                              batch_size=args.batch_size, seed=args.seed)
+        return build_glassnet(gn, spec, learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed)
 
     warm = args.warmup_steps * args.batch_size
     if warm:
@@ -82,8 +86,7 @@ def run_glassnet(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
     train_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
-    outputs = [net.predict(x_test[i:i + args.infer_batch])
-               for i in range(0, len(x_test), args.infer_batch)]
+    outputs = [net.predict(x_test[i : i + args.infer_batch]) for i in range(0, len(x_test), args.infer_batch)]
     infer_seconds = time.perf_counter() - start
     history = getattr(net, "history", {}) or {}
     return {
@@ -101,8 +104,17 @@ def run_glassnet(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # PyTorch
 # ---------------------------------------------------------------------------------------------
-def torch_epoch(torch: Any, model: Any, x: Any, y: Any, batch_size: int, lr: float,
-                loss_fn: Any, generator: Any, steps: int | None = None) -> None:
+def torch_epoch(
+    torch: Any,
+    model: Any,
+    x: Any,
+    y: Any,
+    batch_size: int,
+    lr: float,
+    loss_fn: Any,
+    generator: Any,
+    steps: int | None = None,
+) -> None:
     """One epoch (or `steps` batches) of shuffled mini-batch SGD."""
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     model.train()
@@ -111,7 +123,7 @@ def torch_epoch(torch: Any, model: Any, x: Any, y: Any, batch_size: int, lr: flo
     for step, i in enumerate(starts):
         if steps is not None and step >= steps:
             break
-        idx = order[i:i + batch_size]
+        idx = order[i : i + batch_size]
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(x[idx]), y[idx])
         loss.backward()
@@ -137,8 +149,17 @@ def run_torch(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
     generator = torch.Generator().manual_seed(args.seed)
 
     if args.warmup_steps:
-        torch_epoch(torch, build_torch(torch, spec), x, y, args.batch_size, args.learning_rate,
-                    loss_fn, generator, steps=args.warmup_steps)
+        torch_epoch(
+            torch,
+            build_torch(torch, spec),
+            x,
+            y,
+            args.batch_size,
+            args.learning_rate,
+            loss_fn,
+            generator,
+            steps=args.warmup_steps,
+        )
     rss_before = benchlib.current_rss_mb()
 
     model = build_torch(torch, spec)
@@ -149,8 +170,7 @@ def run_torch(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
     model.eval()
     start = time.perf_counter()
     with torch.no_grad():
-        outputs = [model(x_test[i:i + args.infer_batch])
-                   for i in range(0, len(x_test), args.infer_batch)]
+        outputs = [model(x_test[i : i + args.infer_batch]) for i in range(0, len(x_test), args.infer_batch)]
     infer_seconds = time.perf_counter() - start
     predicted = torch.cat(outputs).argmax(1).numpy()
     return {
@@ -172,14 +192,13 @@ def run_article(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
     _limiter = benchlib.limit_threads(args.threads)
     np.random.seed(args.seed)  # the article draws its weights from the global state
     (x_train, y_train), (x_test, y_test) = benchlib.load_mnist_local()
-    x = ar.prepare_inputs(spec.name, x_train[:args.images])
-    y = ar.one_hot(y_train[:args.images])
-    x_test = ar.prepare_inputs(spec.name, x_test[:args.test_images])
-    y_test = y_test[:args.test_images]
+    x = ar.prepare_inputs(spec.name, x_train[: args.images])
+    y = ar.one_hot(y_train[: args.images])
+    x_test = ar.prepare_inputs(spec.name, x_test[: args.test_images])
+    y_test = y_test[: args.test_images]
 
     if args.warmup_steps:
-        ar.build(spec.name).fit(x[:args.warmup_steps], y[:args.warmup_steps], 1,
-                                args.learning_rate, verbose=False)
+        ar.build(spec.name).fit(x[: args.warmup_steps], y[: args.warmup_steps], 1, args.learning_rate, verbose=False)
     rss_before = benchlib.current_rss_mb()
 
     net = ar.build(spec.name)
@@ -213,8 +232,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--warmup-steps", type=int, default=10,
-                   help="steps (article: samples) on a throw-away model before timing")
+    p.add_argument(
+        "--warmup-steps", type=int, default=10, help="steps (article: samples) on a throw-away model before timing"
+    )
     p.add_argument("--infer-batch", type=int, default=1000)
     return p.parse_args(argv)
 
@@ -224,8 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     spec = get_spec(args.model, args.hidden)
     runner = {"glassnet": run_glassnet, "torch": run_torch, "article": run_article}
-    log(f"run_one: {args.framework} {spec.name} images={args.images} "
-        f"batch={args.batch_size} threads={args.threads} fast={args.fast}")
+    log(
+        f"run_one: {args.framework} {spec.name} images={args.images} "
+        f"batch={args.batch_size} threads={args.threads} fast={args.fast}"
+    )
     result = runner[args.framework](args, spec)
 
     images = min(args.images, 60000)

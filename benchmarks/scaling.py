@@ -29,12 +29,30 @@ def int_list(text: str) -> list[int]:
     return [int(v) for v in text.split(",") if v.strip()]
 
 
-def measure_point(framework: str, model: str, batch: int, hidden: int | None,
-                  args: argparse.Namespace) -> list[dict[str, Any]]:
+def measure_point(
+    framework: str, model: str, batch: int, hidden: int | None, args: argparse.Namespace
+) -> list[dict[str, Any]]:
     """One run of one configuration; [] (and a message) if it failed."""
-    options = ["--framework", framework, "--model", model, "--threads", str(args.threads),
-               "--fast", str(args.fast), "--images", str(args.images), "--test-images", "1000",
-               "--batch-size", str(batch), "--learning-rate", "0.1", "--seed", "0"]
+    options = [
+        "--framework",
+        framework,
+        "--model",
+        model,
+        "--threads",
+        str(args.threads),
+        "--fast",
+        str(args.fast),
+        "--images",
+        str(args.images),
+        "--test-images",
+        "1000",
+        "--batch-size",
+        str(batch),
+        "--learning-rate",
+        "0.1",
+        "--seed",
+        "0",
+    ]
     if hidden is not None:
         options += ["--hidden", str(hidden)]
     benchlib.wait_until_idle(args.wait_idle)
@@ -43,9 +61,12 @@ def measure_point(framework: str, model: str, batch: int, hidden: int | None,
     except (benchlib.MeasurementError, OSError) as err:
         print(f"  FAILED {framework} {model} batch={batch} hidden={hidden}: {err}", flush=True)
         return []
-    print(f"  {framework:8s} {model:3s} batch={batch:<4d} hidden={hidden or '-':<5} "
-          f"{record['epoch_seconds_60k']:7.2f} s/epoch  others busy "
-          f"{100 * (record.get('others_busy_during') or 0):.0f}%", flush=True)
+    print(
+        f"  {framework:8s} {model:3s} batch={batch:<4d} hidden={hidden or '-':<5} "
+        f"{record['epoch_seconds_60k']:7.2f} s/epoch  others busy "
+        f"{100 * (record.get('others_busy_during') or 0):.0f}%",
+        flush=True,
+    )
     return [record]
 
 
@@ -59,9 +80,16 @@ def sweep(name: str, model: str, xs: list[int], args: argparse.Namespace) -> lis
             for fw in args.frameworks:  # alternate glassnet / PyTorch
                 runs[fw] += measure_point(fw, model, batch, hidden, args)
         for fw, recs in runs.items():
-            points.append({"sweep": name, "model": model, "x": x, "framework": fw,
-                           "epoch_seconds": median([r["epoch_seconds_60k"] for r in recs]),
-                           "runs": recs})
+            points.append(
+                {
+                    "sweep": name,
+                    "model": model,
+                    "x": x,
+                    "framework": fw,
+                    "epoch_seconds": median([r["epoch_seconds_60k"] for r in recs]),
+                    "runs": recs,
+                }
+            )
     return points
 
 
@@ -73,8 +101,9 @@ def lookup(points: list[Point], sweep_name: str, model: str, x: int, fw: str) ->
     return None
 
 
-def table(points: list[Point], sweep_name: str, models: list[str], xs: list[int],
-          frameworks: list[str], x_label: str) -> str:
+def table(
+    points: list[Point], sweep_name: str, models: list[str], xs: list[int], frameworks: list[str], x_label: str
+) -> str:
     """Markdown: one row per x, per model a column per framework and the ratio."""
     names = {"glassnet": "glassnet", "torch": "PyTorch"}
     headers = [x_label]
@@ -99,6 +128,7 @@ def plot(points: list[Point], args: argparse.Namespace, path: Path) -> Path | No
     """Three panels (M1 and M3 vs batch size, M1 vs width), log-log; None without matplotlib."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -111,8 +141,12 @@ def plot(points: list[Point], args: argparse.Namespace, path: Path) -> Path | No
         xs = args.batch_sizes if sweep_name == "batch" else args.widths
         for fw in args.frameworks:
             ys = [lookup(points, sweep_name, model, x, fw) for x in xs]
-            ax.plot(xs, [float("nan") if y is None else y for y in ys], marker="o",
-                    label="PyTorch" if fw == "torch" else "glassnet")
+            ax.plot(
+                xs,
+                [float("nan") if y is None else y for y in ys],
+                marker="o",
+                label="PyTorch" if fw == "torch" else "glassnet",
+            )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(xs, [str(x) for x in xs])
@@ -125,8 +159,10 @@ def plot(points: list[Point], args: argparse.Namespace, path: Path) -> Path | No
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
     source = "" if args.images == 60000 else f" (extrapolated from {args.images:,})"
-    fig.suptitle(f"seconds per epoch of 60,000 MNIST images{source}, {args.threads} threads, "
-                 f"{benchlib.timestamp()[:10]}", fontsize=10)
+    fig.suptitle(
+        f"seconds per epoch of 60,000 MNIST images{source}, {args.threads} threads, {benchlib.timestamp()[:10]}",
+        fontsize=10,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -138,8 +174,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="seconds per epoch vs batch size and hidden width")
     p.add_argument("--batch-sizes", type=int_list, default=[32, 64, 128, 256, 512])
     p.add_argument("--models", default="M1,M3", help="models for the batch-size sweep")
-    p.add_argument("--widths", type=int_list, default=[128, 256, 512, 1024, 2048],
-                   help="M1 hidden widths (batch 128); empty string to skip")
+    p.add_argument(
+        "--widths",
+        type=int_list,
+        default=[128, 256, 512, 1024, 2048],
+        help="M1 hidden widths (batch 128); empty string to skip",
+    )
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--fast", type=int, choices=(0, 1), default=0, help="glassnet [fast] switch")
@@ -147,8 +187,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="smoke run: 5,000 images")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--timeout", type=float, default=3600.0)
-    p.add_argument("--wait-idle", type=float, default=30.0,
-                   help="seconds to wait for an idle machine before each run (0: don't)")
+    p.add_argument(
+        "--wait-idle", type=float, default=30.0, help="seconds to wait for an idle machine before each run (0: don't)"
+    )
     p.add_argument("--plot", type=Path, default=None, help="PNG path")
     p.add_argument("--output", type=Path, default=None, help="JSON path")
     args = p.parse_args(argv)
@@ -166,8 +207,10 @@ def main(argv: list[str] | None = None) -> None:
     warning = benchlib.slow_blas_env_warning()
     if warning:
         print(warning)
-    print(f"threads={args.threads} images={args.images} repeats={args.repeats} "
-          f"frameworks={','.join(args.frameworks)}", flush=True)
+    print(
+        f"threads={args.threads} images={args.images} repeats={args.repeats} frameworks={','.join(args.frameworks)}",
+        flush=True,
+    )
     points: list[Point] = []
     for model in args.models:
         points += sweep("batch", model, args.batch_sizes, args)
@@ -175,12 +218,20 @@ def main(argv: list[str] | None = None) -> None:
         points += sweep("width", "M1", args.widths, args)
 
     note = "" if args.images == 60000 else f" (extrapolated from {args.images:,} images)"
-    md = [f"Seconds per epoch{note}, {args.threads} threads, medians of {args.repeats} run(s).",
-          "", "### Against batch size", "",
-          table(points, "batch", args.models, args.batch_sizes, args.frameworks, "batch")]
+    md = [
+        f"Seconds per epoch{note}, {args.threads} threads, medians of {args.repeats} run(s).",
+        "",
+        "### Against batch size",
+        "",
+        table(points, "batch", args.models, args.batch_sizes, args.frameworks, "batch"),
+    ]
     if args.widths:
-        md += ["", "### Against M1's hidden width (batch 128)", "",
-               table(points, "width", ["M1"], args.widths, args.frameworks, "hidden")]
+        md += [
+            "",
+            "### Against M1's hidden width (batch 128)",
+            "",
+            table(points, "width", ["M1"], args.widths, args.frameworks, "hidden"),
+        ]
     text = "\n".join(md)
     print("\n" + text)
 

@@ -60,11 +60,12 @@ def main(argv: list[str] | None = None) -> float:
     x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     x_test, y_test = x_test[: args.limit], y_test[: args.limit]
     net = (
-        gn.Network(epochs=args.epochs, learning_rate=0.05, batch_size=32, optimizer="momentum",
-                   seed=args.seed, verbose=2)
+        gn.Network(
+            epochs=args.epochs, learning_rate=0.05, batch_size=32, optimizer="momentum", seed=args.seed, verbose=2
+        )
         .add(gn.Flatten())
         .add(gn.Dense(784, 100))
-        .add(Sine())                 # our layer, used like any other
+        .add(Sine())  # our layer, used like any other
         .add(gn.Dense(100, 10))
         .add(gn.Softmax())
         .use("cross_entropy")

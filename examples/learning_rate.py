@@ -43,8 +43,10 @@ def train(learning_rate: float, x: np.ndarray, y: np.ndarray, epochs: int) -> li
         .use("mse")
     )
     net.fit(x, y)
-    print(f"learning rate {learning_rate:g}: loss {net.history['loss'][-1]:.4f}, "
-          f"accuracy {net.history['accuracy'][-1]:.4f}")
+    print(
+        f"learning rate {learning_rate:g}: loss {net.history['loss'][-1]:.4f}, "
+        f"accuracy {net.history['accuracy'][-1]:.4f}"
+    )
     return net.history["loss"]
 
 
@@ -73,8 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     for label, rate in NETWORK_RATES.items():
         losses = train(rate, x, y, args.epochs)
         right.plot(range(1, len(losses) + 1), losses, marker="o", label=label)
-    right.set(title=f"784-100-50-10 tanh on {len(x)} MNIST images", xlabel="epoch", ylabel="MSE loss",
-              yscale="log")
+    right.set(title=f"784-100-50-10 tanh on {len(x)} MNIST images", xlabel="epoch", ylabel="MSE loss", yscale="log")
     right.legend()
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)

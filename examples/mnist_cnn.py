@@ -17,15 +17,21 @@ import glassnet as gn
 def build(seed: int, epochs: int, learning_rate: float, batch_size: int) -> gn.Network:
     """Two convolution + pooling blocks, then a small fully-connected classifier."""
     return (
-        gn.Network(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, optimizer="momentum",
-                   seed=seed, verbose=2)
-        .add(gn.Conv2D(1, 32, kernel_size=3))   # (N, 28, 28, 1) -> (N, 26, 26, 32)
+        gn.Network(
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            optimizer="momentum",
+            seed=seed,
+            verbose=2,
+        )
+        .add(gn.Conv2D(1, 32, kernel_size=3))  # (N, 28, 28, 1) -> (N, 26, 26, 32)
         .add(gn.ReLU())
-        .add(gn.MaxPool2D(2))                   # -> (N, 13, 13, 32)
+        .add(gn.MaxPool2D(2))  # -> (N, 13, 13, 32)
         .add(gn.Conv2D(32, 64, kernel_size=3))  # -> (N, 11, 11, 64)
         .add(gn.ReLU())
-        .add(gn.MaxPool2D(2))                   # -> (N, 5, 5, 64)
-        .add(gn.Flatten())                      # -> (N, 1600)
+        .add(gn.MaxPool2D(2))  # -> (N, 5, 5, 64)
+        .add(gn.Flatten())  # -> (N, 1600)
         .add(gn.Dense(1600, 128))
         .add(gn.ReLU())
         .add(gn.Dense(128, 10))

@@ -30,8 +30,9 @@ def main(argv: list[str] | None = None) -> float:
     y_train_hot = gn.datasets.to_categorical(y_train, 10)  # (N, 10)
 
     net = (
-        gn.Network(epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-                   seed=args.seed, verbose=2)
+        gn.Network(
+            epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size, seed=args.seed, verbose=2
+        )
         .add(gn.Dense(784, 100))
         .add(gn.Tanh())
         .add(gn.Dense(100, 50))

@@ -1,6 +1,6 @@
 """XOR, the article's first network: a perceptron cannot learn it, two layers of tanh can.
 
-    python examples/xor.py [--epochs 1000] [--learning-rate 0.1] [--seed 0]
+python examples/xor.py [--epochs 1000] [--learning-rate 0.1] [--seed 0]
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ def main(argv: list[str] | None = None) -> float:
         warnings.simplefilter("always", gn.ConvergenceWarning)
         perceptron = gn.Perceptron(max_epochs=100, seed=args.seed).fit(x, y[:, 0])
     perceptron_accuracy = float(np.mean(perceptron.predict(x) == y[:, 0]))
-    print(f"perceptron: converged={perceptron.converged} after {perceptron.epochs_run} epochs, "
-          f"accuracy {perceptron_accuracy:.2f}" + (" (ConvergenceWarning)" if caught else ""))
+    print(
+        f"perceptron: converged={perceptron.converged} after {perceptron.epochs_run} epochs, "
+        f"accuracy {perceptron_accuracy:.2f}" + (" (ConvergenceWarning)" if caught else "")
+    )
 
     # The article's network: 2 inputs -> 3 tanh units -> 1 tanh output, mean squared error.
     net = (

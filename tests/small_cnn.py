@@ -14,9 +14,16 @@ def small_cnn_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.getbasetemp() / "small-cnn.npz"
     if not path.exists():
         (x_train, y_train), _ = gn.datasets.load_mnist()
-        net = (gn.Network(epochs=1, learning_rate=2e-3, batch_size=32, optimizer="adam", seed=0, verbose=0)
-               .add(gn.Conv2D(1, 8, 3)).add(gn.ReLU()).add(gn.MaxPool2D(2)).add(gn.Flatten())
-               .add(gn.Dense(13 * 13 * 8, 10)).add(gn.Softmax()).use("cross_entropy"))
+        net = (
+            gn.Network(epochs=1, learning_rate=2e-3, batch_size=32, optimizer="adam", seed=0, verbose=0)
+            .add(gn.Conv2D(1, 8, 3))
+            .add(gn.ReLU())
+            .add(gn.MaxPool2D(2))
+            .add(gn.Flatten())
+            .add(gn.Dense(13 * 13 * 8, 10))
+            .add(gn.Softmax())
+            .use("cross_entropy")
+        )
         net.fit(x_train[:3000], y_train[:3000], validation_split=0.1)
         net.save(path)
     return path

@@ -24,8 +24,15 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: 
 CHROMIUM = os.environ.get("GLASSNET_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).is_file():
     pytest.skip("needs Chromium: apt-get install -y chromium", allow_module_level=True)
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 SEVEN = [[(70, 60), (210, 60), (130, 240)]]  # strokes on the 280 px pad
 FOUR = [[(90, 40), (60, 160), (200, 160)], [(170, 60), (170, 250)]]
@@ -84,7 +91,9 @@ def save_screenshot(page, path: Path, name: str) -> None:
         shutil.copyfile(path, DOCS_IMAGES / name)
 
 
-def test_drawing_a_digit_shows_what_the_network_predicts_for_its_28x28_input(page, server, model_path, tmp_path) -> None:
+def test_drawing_a_digit_shows_what_the_network_predicts_for_its_28x28_input(
+    page, server, model_path, tmp_path
+) -> None:
     net = gn.Network.load(model_path)
     page.goto(server.url)
     page.wait_for_function("document.getElementById('summary').textContent.includes('Total parameters')")
@@ -125,8 +134,13 @@ def test_the_report_opens_with_every_image_loaded_and_no_console_error(page, mod
     path = write_report(gn.Network.load(model_path), tmp_path / "report.html", x_test[:1000], y_test[:1000])
     page.goto(path.as_uri())
     images = page.evaluate("Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
-    assert [alt for alt, _, _ in images] == ["training curves", "confusion matrix", "most confident mistakes",
-                                               "filters", "activations"]
+    assert [alt for alt, _, _ in images] == [
+        "training curves",
+        "confusion matrix",
+        "most confident mistakes",
+        "filters",
+        "activations",
+    ]
     assert all(complete and width > 0 for _, complete, width in images)
     save_screenshot(page, tmp_path / "report.png", "report.png")
     assert page.errors == []

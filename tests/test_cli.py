@@ -20,8 +20,9 @@ def glassnet(*args: object, path_first: Path | None = None, timeout: float = 300
     """Run `python -m glassnet ARGS`; path_first goes on the import path before glassnet's source."""
     paths = [str(p) for p in (path_first, SRC) if p is not None]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths + [os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "glassnet", *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "glassnet", *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -114,7 +115,11 @@ def test_resume_continues_a_checkpoint(tmp_path) -> None:
     assert first.returncode == 0, first.stderr
     second = glassnet("train", "--resume", out, "--epochs", 2, "--limit", 500)
     assert second.returncode == 0, second.stderr
-    assert "2 epochs, resuming after epoch 1" in second.stdout and "Epoch 2/2" in second.stdout and "Epoch 1/2" not in second.stdout
+    assert (
+        "2 epochs, resuming after epoch 1" in second.stdout
+        and "Epoch 2/2" in second.stdout
+        and "Epoch 1/2" not in second.stdout
+    )
     assert "after 2 epochs" in second.stdout
     again = glassnet("train", "--resume", out, "--epochs", 2)
     assert_one_line_error(again, "already has 2 epochs")
@@ -123,9 +128,23 @@ def test_resume_continues_a_checkpoint(tmp_path) -> None:
 def test_ctrl_c_saves_the_completed_epochs_and_prints_the_resume_command(tmp_path) -> None:
     out = tmp_path / "long.npz"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    command = [sys.executable, "-m", "glassnet", "train", "--model", "mlp", "--limit", 5000, "--epochs", 1000,
-               "--out", out]
-    process = subprocess.Popen(list(map(str, command)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    command = [
+        sys.executable,
+        "-m",
+        "glassnet",
+        "train",
+        "--model",
+        "mlp",
+        "--limit",
+        5000,
+        "--epochs",
+        1000,
+        "--out",
+        out,
+    ]
+    process = subprocess.Popen(
+        list(map(str, command)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         deadline = time.monotonic() + 240
         while not out.exists() and time.monotonic() < deadline and process.poll() is None:
@@ -151,8 +170,10 @@ def test_models_lists_the_registry() -> None:
 
 def test_a_json_model_spec_trains(tmp_path) -> None:
     spec = tmp_path / "tiny.json"
-    spec.write_text('{"layers": [{"type": "Flatten"}, {"type": "Dense", "in_features": 784, "out_features": 10},'
-                    ' {"type": "Softmax"}], "loss": "cross_entropy", "epochs": 1}')
+    spec.write_text(
+        '{"layers": [{"type": "Flatten"}, {"type": "Dense", "in_features": 784, "out_features": 10},'
+        ' {"type": "Softmax"}], "loss": "cross_entropy", "epochs": 1}'
+    )
     result = glassnet("train", "--model", spec, "--limit", 500, "--out", tmp_path / "tiny.npz", "--quiet")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "tiny.npz").exists()

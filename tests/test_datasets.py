@@ -12,8 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glassnet.datasets import (DataFormatError, DownloadError, cache_dir, load_fashion_mnist,
-                               load_mnist, to_categorical, write_idx)
+from glassnet.datasets import (
+    DataFormatError,
+    DownloadError,
+    cache_dir,
+    load_fashion_mnist,
+    load_mnist,
+    to_categorical,
+    write_idx,
+)
 from glassnet.datasets import mnist as mnist_module
 from glassnet.datasets.mnist import FILES, MNIST_MD5, SHIPPED_DIR
 
@@ -71,8 +78,9 @@ def test_load_mnist_shapes_dtypes_ranges(mnist: tuple) -> None:
     np.testing.assert_array_equal(np.round(x_test * 255) / np.float32(255), x_test)
 
 
-def test_cache_written_then_used(built_cache: tuple, mnist: tuple, data_dir: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_written_then_used(
+    built_cache: tuple, mnist: tuple, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cached = sorted(p.name for p in (built_cache[0] / "mnist").iterdir())
     assert cached == sorted(f"{name}.npy" for name in FILES)
 
@@ -116,8 +124,7 @@ def test_shipped_file_with_wrong_md5_rejected(monkeypatch: pytest.MonkeyPatch) -
 def make_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Small random MNIST-style images and labels. Args: n: count; seed: generator seed."""
     rng = np.random.default_rng(seed)
-    return (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-            rng.integers(0, 10, n).astype(np.uint8))
+    return (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.uint8))
 
 
 def write_user_files(folder: Path, arrays: list[np.ndarray]) -> None:
@@ -177,18 +184,21 @@ def test_to_categorical() -> None:
     assert to_categorical(np.array([], np.int64), num_classes=3).shape == (0, 3)
 
 
-@pytest.mark.parametrize("y, num_classes, error, message", [
-    ([0.5, 1.0], None, ValueError, r"integer labels, got y\[0\] = 0.5"),
-    ([0.0, np.nan], None, ValueError, "integer labels"),
-    ([True, False], None, TypeError, "integer labels"),
-    (["a"], None, TypeError, "integer labels"),
-    ([1, -1], None, ValueError, r"0\.\.1, got y\[1\] = -1"),
-    ([0, 3], 3, ValueError, r"0\.\.2, got y\[1\] = 3"),
-    ([0, 1], 0, ValueError, "positive int"),
-    ([0, 1], 2.5, ValueError, "positive int"),
-    ([[0, 1]], None, ValueError, r"\(N,\) or \(N, 1\)"),
-    ([], None, ValueError, "pass num_classes"),
-])
+@pytest.mark.parametrize(
+    "y, num_classes, error, message",
+    [
+        ([0.5, 1.0], None, ValueError, r"integer labels, got y\[0\] = 0.5"),
+        ([0.0, np.nan], None, ValueError, "integer labels"),
+        ([True, False], None, TypeError, "integer labels"),
+        (["a"], None, TypeError, "integer labels"),
+        ([1, -1], None, ValueError, r"0\.\.1, got y\[1\] = -1"),
+        ([0, 3], 3, ValueError, r"0\.\.2, got y\[1\] = 3"),
+        ([0, 1], 0, ValueError, "positive int"),
+        ([0, 1], 2.5, ValueError, "positive int"),
+        ([[0, 1]], None, ValueError, r"\(N,\) or \(N, 1\)"),
+        ([], None, ValueError, "pass num_classes"),
+    ],
+)
 def test_to_categorical_errors(y: list, num_classes: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         to_categorical(np.array(y), num_classes)
@@ -230,8 +240,7 @@ class Server:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -258,8 +267,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Server, dict[str, str], list[np.nda
 
 def test_fashion_download_and_reuse(server: tuple, data_dir: Path) -> None:
     srv, md5s, arrays = server
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(url=srv.url, md5s=md5s,
-                                                              progress=False)
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(url=srv.url, md5s=md5s, progress=False)
     assert x_train.shape == (6, 28, 28, 1) and x_train.dtype == np.float32
     np.testing.assert_array_equal(x_test[..., 0] * np.float32(255), arrays[2])
     np.testing.assert_array_equal(y_train, arrays[1])
@@ -294,8 +302,7 @@ def test_fashion_corrupt_download(server: tuple, data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("mode, message", [("drop", "cut off"), ("hang", "timed out")])
-def test_fashion_failed_transfer_leaves_nothing(server: tuple, data_dir: Path, mode: str,
-                                                message: str) -> None:
+def test_fashion_failed_transfer_leaves_nothing(server: tuple, data_dir: Path, mode: str, message: str) -> None:
     srv, md5s, _ = server
     srv.mode = mode
     with pytest.raises(DownloadError, match=message):

@@ -34,7 +34,9 @@ def run_twice(seed: str) -> tuple[str, str]:
     """Two separate processes, started together, each printing a hash of its weights and history."""
     env = {**os.environ, "PYTHONPATH": SRC, "GLASSNET_FAST": "0"}  # NumPy pooling: no numba start-up to wait for
     children = [
-        subprocess.Popen([sys.executable, "-c", RUN, seed], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", RUN, seed], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         for _ in range(2)
     ]
     outputs = []

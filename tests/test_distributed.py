@@ -132,8 +132,25 @@ def test_an_error_on_one_rank_stops_the_whole_job(tmp_path):
 
 def test_glassnet_train_distributed_prints_and_saves_once(tmp_path):
     out = tmp_path / "mlp.npz"
-    command = [MPIEXEC, "-n", "2", "--oversubscribe", sys.executable, "-m", "glassnet", "train", "--distributed",
-               "--model", "mlp", "--limit", "600", "--epochs", "1", "--out", str(out)]
+    command = [
+        MPIEXEC,
+        "-n",
+        "2",
+        "--oversubscribe",
+        sys.executable,
+        "-m",
+        "glassnet",
+        "train",
+        "--distributed",
+        "--model",
+        "mlp",
+        "--limit",
+        "600",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+    ]
     result = run(command, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Test accuracy") == 1 and result.stdout.count("Epoch 1/1") == 1

@@ -71,9 +71,7 @@ def test_conv_matches_loop_reference(kernel, stride, padding, size, expected_pad
 def test_same_padding_gives_ceil_size(size, stride):
     layer = gn.Conv2D(1, 1, 3, stride=stride, padding="same")
     assert layer.output_shape((size, size, 1))[:2] == (-(-size // stride),) * 2
-    assert gn.MaxPool2D(2, stride=stride, padding="same").output_shape((size, size, 1))[:2] == (
-        -(-size // stride),
-    ) * 2
+    assert gn.MaxPool2D(2, stride=stride, padding="same").output_shape((size, size, 1))[:2] == (-(-size // stride),) * 2
 
 
 def pool_reference(x, size, stride, reduce):
@@ -89,7 +87,9 @@ def pool_reference(x, size, stride, reduce):
     return out
 
 
-@pytest.mark.parametrize(("size", "stride", "shape"), [(2, 2, (2, 6, 4, 3)), (2, 2, (2, 5, 7, 2)), (3, 2, (1, 7, 8, 2))])
+@pytest.mark.parametrize(
+    ("size", "stride", "shape"), [(2, 2, (2, 6, 4, 3)), (2, 2, (2, 5, 7, 2)), (3, 2, (1, 7, 8, 2))]
+)
 @pytest.mark.parametrize(("layer_class", "reduce"), [(gn.MaxPool2D, np.max), (gn.AvgPool2D, np.mean)])
 def test_pooling_matches_loop_reference(layer_class, reduce, size, stride, shape, rng):
     x = rng.standard_normal(shape)
@@ -167,7 +167,11 @@ def test_layer_alone_creates_parameters_on_first_forward_and_keeps_float64():
 @pytest.mark.parametrize(
     ("make", "shape", "message"),
     [
-        (lambda: gn.Dense(784, 100), (32, 28, 28, 1), r"Dense\(784 -> 100\) expected input \(N, 784\), got \(32, 28, 28, 1\): add Flatten\(\) first"),
+        (
+            lambda: gn.Dense(784, 100),
+            (32, 28, 28, 1),
+            r"Dense\(784 -> 100\) expected input \(N, 784\), got \(32, 28, 28, 1\): add Flatten\(\) first",
+        ),
         (lambda: gn.Dense(10, 2), (4, 12), r"got \(4, 12\).*use Dense\(12, 2\)"),
         (lambda: gn.Conv2D(3, 8, 3), (4, 28, 28), r"Conv2D\(3 -> 8, 3x3\) expected input \(N, H, W, 3\).*NHWC"),
         (lambda: gn.Conv2D(3, 8, 3), (4, 28, 28, 1), r"input has 1 channels: use Conv2D\(1, 8"),

@@ -74,14 +74,16 @@ def test_a_json_spec_builds_its_network(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ([1, 2], "non-empty \"layers\" list"),
-        ({"layers": []}, "non-empty \"layers\" list"),
+        ([1, 2], 'non-empty "layers" list'),
+        ({"layers": []}, 'non-empty "layers" list'),
         ({"layers": [{"type": "Flatten"}], "lr": 0.1}, "unknown key 'lr'"),
-        ({"layers": [{"type": "Flatten"}], "loss": "hinge"}, "\"loss\" must be"),
+        ({"layers": [{"type": "Flatten"}], "loss": "hinge"}, '"loss" must be'),
         ({"layers": [{"type": "Conv3D"}]}, "layer 1: unknown type 'Conv3D'"),
         ({"layers": ["ReLU"]}, "layer 1: expected an object"),
-        ({"layers": [{"type": "Flatten"}, {"type": "Dense", "in_features": 784, "out": 10}]},
-         "layer 2 \\(Dense\\): unknown option 'out'"),
+        (
+            {"layers": [{"type": "Flatten"}, {"type": "Dense", "in_features": 784, "out": 10}]},
+            "layer 2 \\(Dense\\): unknown option 'out'",
+        ),
         ({"layers": [{"type": "Flatten"}, {"type": "Dense", "in_features": 784}]}, "layer 2 \\(Dense\\)"),
         ({"layers": [{"type": "Dropout", "rate": 2}]}, "layer 1 \\(Dropout\\)"),
     ],

@@ -89,7 +89,9 @@ def test_same_seed_gives_bit_identical_weights_and_history(rng):
             .use("cross_entropy")
             .fit(x, y, validation_split=0.2)
         )
-        return [p.value.copy() for p in net.parameters()], {k: list(v) for k, v in net.history.items() if k != "seconds"}
+        return [p.value.copy() for p in net.parameters()], {
+            k: list(v) for k, v in net.history.items() if k != "seconds"
+        }
 
     (weights_a, history_a), (weights_b, history_b) = run(), run()
     assert history_a == history_b

@@ -119,8 +119,12 @@ def test_bad_data_gets_a_clear_error(x, y, error, match):
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"learning_rate": 0}, "learning_rate"), ({"learning_rate": float("nan")}, "learning_rate"),
-     ({"max_epochs": 0}, "max_epochs"), ({"max_epochs": 2.5}, "max_epochs")],
+    [
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"max_epochs": 2.5}, "max_epochs"),
+    ],
 )
 def test_bad_hyper_parameters(kwargs, match):
     with pytest.raises(gn.InputError, match=match):

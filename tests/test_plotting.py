@@ -16,8 +16,13 @@ from glassnet.plotting import (
     training_curves,
 )
 
-HISTORY = {"loss": [0.5, 0.3, 0.2], "accuracy": [0.8, 0.9, 0.95], "val_loss": [0.4, 0.3, 0.25],
-           "val_accuracy": [0.85, 0.9, 0.93], "seconds": [1.0, 1.0, 1.0]}
+HISTORY = {
+    "loss": [0.5, 0.3, 0.2],
+    "accuracy": [0.8, 0.9, 0.95],
+    "val_loss": [0.4, 0.3, 0.25],
+    "val_accuracy": [0.85, 0.9, 0.93],
+    "seconds": [1.0, 1.0, 1.0],
+}
 
 
 def test_confusion_matrix_counts_true_rows_and_predicted_columns() -> None:

@@ -171,12 +171,26 @@ def test_the_report_command_writes_the_page(model_path, tmp_path) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "report.html"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "glassnet", "report", str(model_path), "--out", str(out)],
-                            check=False, capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet", "report", str(model_path), "--out", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"Wrote the report to {out}"
     page = out.read_text(encoding="utf-8")
     assert "on 10,000 images" in page and "small-cnn.npz on MNIST" in page
-    missing = subprocess.run([sys.executable, "-m", "glassnet", "report", str(tmp_path / "nope.npz")],
-                             check=False, capture_output=True, text=True, env=env, timeout=600)
-    assert missing.returncode == 1 and missing.stderr.startswith("glassnet: error:") and "Traceback" not in missing.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "glassnet", "report", str(tmp_path / "nope.npz")],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert (
+        missing.returncode == 1 and missing.stderr.startswith("glassnet: error:") and "Traceback" not in missing.stderr
+    )

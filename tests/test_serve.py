@@ -57,8 +57,9 @@ def server(net: gn.Network) -> Iterator[AppServer]:
     server.server_close()
 
 
-def request(server: AppServer, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    server: AppServer, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One request on a fresh connection: (status, headers, body)."""
     connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
     try:
@@ -108,8 +109,13 @@ def test_predict_describes_every_layer_within_the_size_limits(server, net, digit
 
 
 def test_big_feature_maps_are_limited_to_16_tiles_of_28_pixels(tmp_path) -> None:
-    net = (gn.Network(seed=0).add(gn.Conv2D(1, 20, 3, padding=20)).add(gn.Flatten()).add(gn.Dense(66 * 66 * 20, 10))
-           .add(gn.Softmax()))
+    net = (
+        gn.Network(seed=0)
+        .add(gn.Conv2D(1, 20, 3, padding=20))
+        .add(gn.Flatten())
+        .add(gn.Dense(66 * 66 * 20, 10))
+        .add(gn.Softmax())
+    )
     answer = Predictor(net).predict(np.eye(40) * 255)
     maps = np.array(answer["layers"][0]["values"])
     assert answer["layers"][0]["shape"] == [66, 66, 20] and maps.shape == (16, 28, 28)
@@ -132,23 +138,39 @@ def test_summary_gives_the_layer_table(server, net) -> None:
     assert summary["parameters"] == sum(p.size for p in net.parameters())
 
 
-@pytest.mark.parametrize("path, kind, fragment", [
-    ("/", "text/html", b"<canvas id=\"pad\""),
-    ("/index.html", "text/html", b"/app.js"),
-    ("/app.js", "text/javascript", b"/api/predict"),
-    ("/style.css", "text/css", b"#pad"),
-])
+@pytest.mark.parametrize(
+    "path, kind, fragment",
+    [
+        ("/", "text/html", b'<canvas id="pad"'),
+        ("/index.html", "text/html", b"/app.js"),
+        ("/app.js", "text/javascript", b"/api/predict"),
+        ("/style.css", "text/css", b"#pad"),
+    ],
+)
 def test_the_page_and_its_files_are_served(server, path, kind, fragment) -> None:
     status, headers, body = request(server, "GET", path)
     assert status == 200 and headers["Content-Type"].startswith(kind) and fragment in body
     assert headers["X-Content-Type-Options"] == "nosniff" and "default-src 'self'" in headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("path", [
-    "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/app.js/../../../../etc/passwd", "//etc/passwd",
-    "/static/index.html", "/serve/static/app.js", "/server.py", "/glassnet/serve/api.py", "/api/", "/api/../app.js",
-    "/api/predict/../../etc/passwd", "/index.html%00.js", "/" + "a" * 5000,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/app.js/../../../../etc/passwd",
+        "//etc/passwd",
+        "/static/index.html",
+        "/serve/static/app.js",
+        "/server.py",
+        "/glassnet/serve/api.py",
+        "/api/",
+        "/api/../app.js",
+        "/api/predict/../../etc/passwd",
+        "/index.html%00.js",
+        "/" + "a" * 5000,
+    ],
+)
 def test_no_path_reads_a_file(server, path) -> None:
     status, _, body = request(server, "GET", path)
     assert status == 404 and b"root:" not in body and b"import" not in body
@@ -162,37 +184,40 @@ def _bad(body: object) -> bytes:
 GOOD = {"width": 2, "height": 2, "pixels": [0, 255, 0, 0]}
 
 
-@pytest.mark.parametrize("body, status, fragment", [
-    (b"{", 400, "not valid JSON"),
-    (b"", 400, "not valid JSON"),
-    (b"\xff\xfe{}", 400, "not UTF-8"),
-    (b'{"width": 2, "height": 2, "pixels": [NaN, 0, 0, 0]}', 400, "NaN is not a number"),
-    (b'{"width": 2, "height": 2, "pixels": [Infinity, 0, 0, 0]}', 400, "Infinity"),
-    (b'{"width": 2, "height": 2, "pixels": [1e999, 0, 0, 0]}', 422, "finite"),
-    (b"[" * 100_000 + b"]" * 100_000, 400, "not valid JSON"),
-    ([1, 2, 3], 422, "expected a JSON object"),
-    ("pixels", 422, "expected a JSON object"),
-    ({**GOOD, "depth": 1}, 422, "unknown key 'depth'"),
-    ({"width": 2, "pixels": [0, 0, 0, 0]}, 422, "both"),
-    ({**GOOD, "width": "2"}, 422, '"width" must be an integer'),
-    ({**GOOD, "width": 2.0}, 422, '"width" must be an integer'),
-    ({**GOOD, "width": True}, 422, '"width" must be an integer'),
-    ({**GOOD, "height": 0}, 422, "from 1 to 560"),
-    ({**GOOD, "height": 100_000}, 422, "from 1 to 560"),
-    ({**GOOD, "pixels": "0,255,0,0"}, 422, "must be a list"),
-    ({**GOOD, "pixels": None}, 422, "must be a list"),
-    ({**GOOD, "pixels": [0, 255, 0]}, 422, "width*height = 4 numbers, got 3"),
-    ({"pixels": [0] * 100}, 422, "784 numbers, got 100"),
-    ({**GOOD, "pixels": [0, "255", 0, 0]}, 422, "numbers only"),
-    ({**GOOD, "pixels": [0, None, 0, 0]}, 422, "numbers only"),
-    ({**GOOD, "pixels": [0, True, 0, 0]}, 422, "numbers only"),
-    ({**GOOD, "pixels": [0, [255], 0, 0]}, 422, "numbers only"),
-    ({**GOOD, "pixels": [0, {"v": 1}, 0, 0]}, 422, "numbers only"),
-    ({**GOOD, "pixels": [0, 10**30, 0, 0]}, 422, "numbers only"),
-    ({**GOOD, "pixels": [0, 256, 0, 0]}, 422, "in 0..255"),
-    ({**GOOD, "pixels": [0, -1, 0, 0]}, 422, "in 0..255"),
-    ({**GOOD, "pixels": [255, 255, 255, 255]}, 422, "found no digit"),
-])
+@pytest.mark.parametrize(
+    "body, status, fragment",
+    [
+        (b"{", 400, "not valid JSON"),
+        (b"", 400, "not valid JSON"),
+        (b"\xff\xfe{}", 400, "not UTF-8"),
+        (b'{"width": 2, "height": 2, "pixels": [NaN, 0, 0, 0]}', 400, "NaN is not a number"),
+        (b'{"width": 2, "height": 2, "pixels": [Infinity, 0, 0, 0]}', 400, "Infinity"),
+        (b'{"width": 2, "height": 2, "pixels": [1e999, 0, 0, 0]}', 422, "finite"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "not valid JSON"),
+        ([1, 2, 3], 422, "expected a JSON object"),
+        ("pixels", 422, "expected a JSON object"),
+        ({**GOOD, "depth": 1}, 422, "unknown key 'depth'"),
+        ({"width": 2, "pixels": [0, 0, 0, 0]}, 422, "both"),
+        ({**GOOD, "width": "2"}, 422, '"width" must be an integer'),
+        ({**GOOD, "width": 2.0}, 422, '"width" must be an integer'),
+        ({**GOOD, "width": True}, 422, '"width" must be an integer'),
+        ({**GOOD, "height": 0}, 422, "from 1 to 560"),
+        ({**GOOD, "height": 100_000}, 422, "from 1 to 560"),
+        ({**GOOD, "pixels": "0,255,0,0"}, 422, "must be a list"),
+        ({**GOOD, "pixels": None}, 422, "must be a list"),
+        ({**GOOD, "pixels": [0, 255, 0]}, 422, "width*height = 4 numbers, got 3"),
+        ({"pixels": [0] * 100}, 422, "784 numbers, got 100"),
+        ({**GOOD, "pixels": [0, "255", 0, 0]}, 422, "numbers only"),
+        ({**GOOD, "pixels": [0, None, 0, 0]}, 422, "numbers only"),
+        ({**GOOD, "pixels": [0, True, 0, 0]}, 422, "numbers only"),
+        ({**GOOD, "pixels": [0, [255], 0, 0]}, 422, "numbers only"),
+        ({**GOOD, "pixels": [0, {"v": 1}, 0, 0]}, 422, "numbers only"),
+        ({**GOOD, "pixels": [0, 10**30, 0, 0]}, 422, "numbers only"),
+        ({**GOOD, "pixels": [0, 256, 0, 0]}, 422, "in 0..255"),
+        ({**GOOD, "pixels": [0, -1, 0, 0]}, 422, "in 0..255"),
+        ({**GOOD, "pixels": [255, 255, 255, 255]}, 422, "found no digit"),
+    ],
+)
 def test_bad_requests_get_a_clear_4xx(server, body, status, fragment) -> None:
     got, answer = post(server, _bad(body))
     assert got == status and fragment in answer["error"], answer
@@ -213,9 +238,13 @@ def test_a_refused_body_does_not_leak_into_the_next_request_on_a_kept_alive_conn
     connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
     body = json.dumps(drawing(digits[0][0])).encode()
     try:
-        for content_type, path, status in (("text/plain", "/api/predict", 415), ("application/json", "/", 405),
-                                           ("application/json", "/api/predict", 200), ("application/json", "/x", 404),
-                                           ("application/json", "/api/predict", 200)):
+        for content_type, path, status in (
+            ("text/plain", "/api/predict", 415),
+            ("application/json", "/", 405),
+            ("application/json", "/api/predict", 200),
+            ("application/json", "/x", 404),
+            ("application/json", "/api/predict", 200),
+        ):
             connection.request("POST", path, body=body, headers={"Content-Type": content_type})
             response = connection.getresponse()
             response.read()
@@ -225,7 +254,9 @@ def test_a_refused_body_does_not_leak_into_the_next_request_on_a_kept_alive_conn
 
 
 def test_a_body_over_the_limit_gets_413(server) -> None:
-    status, _, body = request(server, "POST", "/api/predict", b" " * (MAX_BODY + 1), {"Content-Type": "application/json"})
+    status, _, body = request(
+        server, "POST", "/api/predict", b" " * (MAX_BODY + 1), {"Content-Type": "application/json"}
+    )
     assert status == 413 and "more than the limit" in json.loads(body)["error"]
     declared = b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 999999999999\r\n\r\n"
     assert _raw(server, declared).startswith(b"HTTP/1.1 413")
@@ -245,12 +276,18 @@ def _raw(server: AppServer, data: bytes) -> bytes:
 
 
 def test_bodies_need_a_length(server) -> None:
-    missing = b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+    missing = (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+    )
     assert _raw(server, missing).startswith(b"HTTP/1.1 411")
-    chunked = (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    chunked = (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+    )
     assert _raw(server, chunked).startswith(b"HTTP/1.1 411")
-    bad = b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n"
+    bad = (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n"
+    )
     assert _raw(server, bad).startswith(b"HTTP/1.1 400")
 
 
@@ -376,8 +413,13 @@ def test_latency_of_a_prediction_with_the_default_cnn(digits) -> None:
 def test_the_command_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path_factory) -> None:
     model = small_cnn_path(tmp_path_factory)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen([sys.executable, "-m", "glassnet", "serve", str(model), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glassnet", "serve", str(model), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = process.stdout.readline()
         assert line.startswith(f"Serving {model} on http://127.0.0.1:") and "Ctrl-C" in line
@@ -396,8 +438,13 @@ def test_the_command_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path_fact
 def test_binding_another_address_prints_a_warning(tmp_path_factory) -> None:
     model = small_cnn_path(tmp_path_factory)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen([sys.executable, "-m", "glassnet", "serve", str(model), "--port", "0", "--host", "0.0.0.0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glassnet", "serve", str(model), "--port", "0", "--host", "0.0.0.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         warning = process.stderr.readline()
     finally:

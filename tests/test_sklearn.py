@@ -66,8 +66,13 @@ def digits():
 def test_small_cnn_on_digits_reaches_97_percent(digits):
     x_train, x_test, y_train, y_test = digits
     clf = GlassClassifier(
-        architecture="cnn", input_shape=(8, 8, 1), filters=(32,), hidden_units=(64,),
-        epochs=15, learning_rate=0.002, random_state=0,
+        architecture="cnn",
+        input_shape=(8, 8, 1),
+        filters=(32,),
+        hidden_units=(64,),
+        epochs=15,
+        learning_rate=0.002,
+        random_state=0,
     )
     clf.fit(x_train, y_train)  # about 3 s on one core: 15 epochs of 1347 images
     accuracy = clf.score(x_test, y_test)

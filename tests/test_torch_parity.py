@@ -26,7 +26,9 @@ def float64_layer(layer: gn.Layer, x: np.ndarray, rng: np.random.Generator) -> g
     return layer
 
 
-@pytest.mark.parametrize(("kernel", "stride", "padding"), [(3, 1, 0), (3, 2, 1), ((2, 3), (2, 1), (1, 0)), (3, 1, "same")])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding"), [(3, 1, 0), (3, 2, 1), ((2, 3), (2, 1), (1, 0)), (3, 1, "same")]
+)
 def test_conv2d_matches_torch(kernel, stride, padding, rng):
     x = rng.standard_normal((2, 7, 6, 3))
     layer = float64_layer(gn.Conv2D(3, 4, kernel, stride=stride, padding=padding), x, rng)

@@ -59,7 +59,9 @@ def test_divergence_raises_a_clear_error_and_keeps_the_last_good_epoch():
     error = caught.value
     assert isinstance(error, ArithmeticError) and isinstance(error, gn.NumericalError)
     assert error.epoch == 3 and error.batch > 1 and np.isfinite(error.last_loss)
-    assert re_search(r"training diverged at epoch 3, batch \d/5: the loss became nan \(the last finite batch loss was", error)
+    assert re_search(
+        r"training diverged at epoch 3, batch \d/5: the loss became nan \(the last finite batch loss was", error
+    )
     assert re_search(r"back at its weights after epoch 2: lower the learning rate \(now 1e\+30\)", error)
     assert same_state(state(net), good)
     assert net.history == history
@@ -77,8 +79,11 @@ def test_divergence_in_the_first_batch_keeps_the_initial_weights_and_names_the_i
     initial = state(net)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(gn.DivergenceError, match=r"epoch 1, batch 1/5: the loss became nan \(no batch had a finite loss\); "
-                           r"the network is back at its initial weights.*scale the inputs \(the largest \|x\| is 3e\+38\)"):
+        with pytest.raises(
+            gn.DivergenceError,
+            match=r"epoch 1, batch 1/5: the loss became nan \(no batch had a finite loss\); "
+            r"the network is back at its initial weights.*scale the inputs \(the largest \|x\| is 3e\+38\)",
+        ):
             net.fit((X / np.abs(X).max() * 3e38).astype(np.float32), Y)
     assert same_state(state(net), initial) and net.history["loss"] == []
 
@@ -104,7 +109,9 @@ def test_parameters_broken_by_the_last_step_are_caught_at_the_end_of_the_epoch()
     net = mlp(scale, batch_size=40).fit(X, Y, epochs=1)  # one batch per epoch
     good = state(net)
     scale.poison = True
-    with pytest.raises(gn.DivergenceError, match=r"epoch 2, batch 1/1: Scale\(\)\.s holds 8 NaN or infinite values after its last step"):
+    with pytest.raises(
+        gn.DivergenceError, match=r"epoch 2, batch 1/1: Scale\(\)\.s holds 8 NaN or infinite values after its last step"
+    ):
         net.fit(X, Y, epochs=1)
     assert same_state(state(net), good)
 
@@ -256,7 +263,9 @@ CHILD = textwrap.dedent(
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
 def test_a_real_sigint_to_a_training_process():
     env = {**os.environ, "PYTHONPATH": SRC}
-    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert child.stdout.readline().strip() == "ready"  # in epoch 2 (10 batches an epoch)
         child.send_signal(signal.SIGINT)

@@ -37,7 +37,18 @@ Shape = tuple[Any, ...]  # as declared by a config: ints once checked against th
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (
-        Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Tanh, Sigmoid, ReLU, LeakyReLU, Softmax, Dropout, BatchNorm
+        Dense,
+        Conv2D,
+        MaxPool2D,
+        AvgPool2D,
+        Flatten,
+        Tanh,
+        Sigmoid,
+        ReLU,
+        LeakyReLU,
+        Softmax,
+        Dropout,
+        BatchNorm,
     )
 }
 OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {"SGD": SGD, "Adam": Adam}
@@ -210,7 +221,8 @@ def _arguments(cls: type) -> tuple[set[str], set[str]]:
     if cls.__init__ is object.__init__:
         return set(), set()
     named = [
-        p for p in inspect.signature(cls.__init__).parameters.values()
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
         if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     required = {p.name for p in named if p.default is p.empty}

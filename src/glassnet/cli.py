@@ -19,15 +19,25 @@ from glassnet.imaging import load_image, to_mnist
 from glassnet.metrics import to_labels
 from glassnet.models import DEFAULT_MODEL, describe_models, get_model
 from glassnet.network import Network
-from glassnet.plotting import check_plot_path, confusion_figure, confusion_matrix, format_confusion, save_figure, training_curves
+from glassnet.plotting import (
+    check_plot_path,
+    confusion_figure,
+    confusion_matrix,
+    format_confusion,
+    save_figure,
+    training_curves,
+)
 from glassnet.report import write_report
 from glassnet.serve import serve
 
 Split = tuple[np.ndarray, np.ndarray]
 DATASETS: dict[str, tuple[str, Callable[[], tuple[Split, Split]], tuple[str, ...]]] = {
     "mnist": ("MNIST", load_mnist, tuple("0123456789")),
-    "fashion-mnist": ("Fashion-MNIST", load_fashion_mnist, ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                                           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
+    "fashion-mnist": (
+        "Fashion-MNIST",
+        load_fashion_mnist,
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    ),
 }
 VALIDATION_SPLIT = 0.1
 INTERRUPTED = 130  # the shell's exit status for Ctrl-C
@@ -42,14 +52,18 @@ class _Parser(argparse.ArgumentParser):
 
 def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], float]:
     """An argparse type: a `kind` number above (strict) or at least `minimum`."""
+
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
         if value < minimum or (strict and value == minimum) or value != value:
             raise argparse.ArgumentTypeError(f"expected a number {'>' if strict else '>='} {minimum:g}, got {text!r}")
         return value
+
     return parse
 
 
@@ -60,23 +74,37 @@ def build_parser() -> argparse.ArgumentParser:
     dataset = {"choices": list(DATASETS), "default": "mnist", "help": "the data set (default: mnist)"}
 
     train = commands.add_parser("train", help="train a network and save it")
-    train.add_argument("--model", help=f"a registered architecture (default: {DEFAULT_MODEL}; list them with "
-                       "`glassnet models`) or FILE.json, a spec of layers")
-    train.add_argument("--epochs", type=_number(int, 1, False), help="passes over the training data (total, with --resume)")
+    train.add_argument(
+        "--model",
+        help=f"a registered architecture (default: {DEFAULT_MODEL}; list them with "
+        "`glassnet models`) or FILE.json, a spec of layers",
+    )
+    train.add_argument(
+        "--epochs", type=_number(int, 1, False), help="passes over the training data (total, with --resume)"
+    )
     train.add_argument("--batch-size", type=_number(int, 1, False), help="images per gradient step")
     train.add_argument("--lr", type=_number(float, 0, True), help="learning rate")
     train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="the optimizer")
     train.add_argument("--seed", type=_number(int, 0, False), default=0, help="random seed (default: 0)")
     train.add_argument("--limit", type=_number(int, 1, False), help="train on the first N training images only")
-    train.add_argument("--validation-split", type=_number(float, 0, False), default=VALIDATION_SPLIT,
-                       help=f"fraction of the training images held out for validation (default: {VALIDATION_SPLIT}; 0: none)")
-    train.add_argument("--out", help="where to save the model (default: ./glassnet-MODEL.npz; with --resume: the checkpoint)")
+    train.add_argument(
+        "--validation-split",
+        type=_number(float, 0, False),
+        default=VALIDATION_SPLIT,
+        help=f"fraction of the training images held out for validation (default: {VALIDATION_SPLIT}; 0: none)",
+    )
+    train.add_argument(
+        "--out", help="where to save the model (default: ./glassnet-MODEL.npz; with --resume: the checkpoint)"
+    )
     train.add_argument("--plot", help="write the training curves to this image file (.png, .svg, .pdf)")
     train.add_argument("--resume", metavar="PATH", help="continue training a checkpoint (saved after every epoch)")
     train.add_argument("--dataset", **dataset)
     train.add_argument("--quiet", action="store_true", help="print only the final results")
-    train.add_argument("--distributed", action="store_true",
-                       help="data-parallel over MPI: run as `mpiexec -n K glassnet train --distributed`")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI: run as `mpiexec -n K glassnet train --distributed`",
+    )
     train.set_defaults(run=train_command)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on the test set")
@@ -99,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     web = commands.add_parser("serve", help="a local web page: draw a digit, see the prediction and every layer")
     web.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
-    web.add_argument("--port", type=_number(int, 0, False), default=8000, help="TCP port (default: 8000; 0: any free one)")
+    web.add_argument(
+        "--port", type=_number(int, 0, False), default=8000, help="TCP port (default: 8000; 0: any free one)"
+    )
     web.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     web.add_argument("--verbose", action="store_true", help="log every request")
     web.set_defaults(run=serve_command)
@@ -130,8 +160,13 @@ def train_command(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)
     root = rank() == 0 if args.distributed else True
     args.quiet = args.quiet or not root  # only rank 0 talks and saves
-    options = {"epochs": args.epochs, "learning_rate": args.lr, "batch_size": args.batch_size,
-               "optimizer": args.optimizer, "limit": args.limit}
+    options = {
+        "epochs": args.epochs,
+        "learning_rate": args.lr,
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "limit": args.limit,
+    }
     verbose = 0 if args.quiet else 1
     if args.resume:
         net = Network.load(args.resume)
@@ -156,22 +191,35 @@ def train_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         held = int(len(x_train) * args.validation_split)
         plan = f"{epochs} epoch{'s' * (epochs != 1)}" + (f", resuming after epoch {done}" if done else "")
-        print(f"Training {name} on {len(x_train) - held} {title} images (validating on {held}): {plan}, "
-              f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}, "
-              f"batch {args.batch_size or net.batch_size}", flush=True)
+        print(
+            f"Training {name} on {len(x_train) - held} {title} images (validating on {held}): {plan}, "
+            f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}, "
+            f"batch {args.batch_size or net.batch_size}",
+            flush=True,
+        )
     start = time.perf_counter()
     try:
-        net.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                validation_split=args.validation_split, checkpoint=out, resume=args.resume,
-                distributed=args.distributed)
+        net.fit(
+            x_train,
+            y_train,
+            epochs=epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            validation_split=args.validation_split,
+            checkpoint=out,
+            resume=args.resume,
+            distributed=args.distributed,
+        )
     except KeyboardInterrupt:
         return _interrupted(net, args, out, epochs, done)
     if not root:
         return 0
     seconds = time.perf_counter() - start
     scores = net.evaluate(x_test, y_test)
-    print(f"Test accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images "
-          f"after {len(net.history['loss'])} epochs, trained in {seconds:.1f}s")
+    print(
+        f"Test accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images "
+        f"after {len(net.history['loss'])} epochs, trained in {seconds:.1f}s"
+    )
     net.save(out)
     print(f"Saved the model to {out} (try: glassnet evaluate {shlex.quote(str(out))})")
     if args.plot:
@@ -188,16 +236,20 @@ def _interrupted(net: Network, args: argparse.Namespace, out: Path, epochs: int,
         return INTERRUPTED
     checkpoint = out if completed > done else Path(args.resume)
     command = ["glassnet", "train", "--resume", str(checkpoint), "--epochs", str(epochs)]
-    for flag, value in (("--dataset", args.dataset if args.dataset != "mnist" else None),
-                        ("--limit", args.limit or (None if args.resume else get_model(args.model or DEFAULT_MODEL).limit)),
-                        ("--validation-split", args.validation_split if args.validation_split != VALIDATION_SPLIT else None),
-                        ("--plot", args.plot)):
+    for flag, value in (
+        ("--dataset", args.dataset if args.dataset != "mnist" else None),
+        ("--limit", args.limit or (None if args.resume else get_model(args.model or DEFAULT_MODEL).limit)),
+        ("--validation-split", args.validation_split if args.validation_split != VALIDATION_SPLIT else None),
+        ("--plot", args.plot),
+    ):
         if value is not None:
             command += [flag, str(value)]
     if args.quiet:
         command.append("--quiet")
-    print(f"\nInterrupted: {checkpoint} holds the {completed} completed epochs. Resume with:\n  {shlex.join(command)}",
-          file=sys.stderr)
+    print(
+        f"\nInterrupted: {checkpoint} holds the {completed} completed epochs. Resume with:\n  {shlex.join(command)}",
+        file=sys.stderr,
+    )
     return INTERRUPTED
 
 

@@ -23,9 +23,7 @@ def to_pair(value: int | tuple[int, int], name: str, owner: str, minimum: int = 
         or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
         or min(pair) < minimum
     ):
-        raise InputError(
-            f"{owner}: {name} must be an int >= {minimum} or a pair of them, got {value!r}"
-        )
+        raise InputError(f"{owner}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 
@@ -38,9 +36,7 @@ def check_padding(padding: object, owner: str) -> None:
     to_pair(padding, "padding", owner, minimum=0)  # type: ignore[arg-type]
 
 
-def resolve_padding(
-    padding: int | tuple[int, int] | str, size: Pair, kernel: Pair, stride: Pair
-) -> Padding:
+def resolve_padding(padding: int | tuple[int, int] | str, size: Pair, kernel: Pair, stride: Pair) -> Padding:
     """Padding before and after each spatial axis; "same" pads odd extras at the bottom/right."""
     if padding == "valid":
         return (0, 0), (0, 0)
@@ -108,9 +104,7 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
     return positions.reshape(width + 1, rows).T  # (N*OH*OW, KH*KW + 1), a transposed view
 
 
-def scatter_windows(
-    blocks: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride: Pair
-) -> np.ndarray:
+def scatter_windows(blocks: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride: Pair) -> np.ndarray:
     """col2im: add each kernel position's block back into a zero padded input, KH*KW slice-adds.
 
     Shapes:

@@ -34,9 +34,7 @@ def check_init(init: str, owner: str) -> None:
         raise InputError(f'{owner}: init must be "auto", "glorot" or "he", got {init!r}')
 
 
-def draw_weight(
-    rng: np.random.Generator, init: str, shape: tuple[int, ...], fan_in: int, fan_out: int
-) -> np.ndarray:
+def draw_weight(rng: np.random.Generator, init: str, shape: tuple[int, ...], fan_in: int, fan_out: int) -> np.ndarray:
     """Draw a weight; "auto" starts as Glorot (the Network turns it into He before a ReLU)."""
     scheme = "glorot" if init == "auto" else init
     return INITIALIZERS[scheme](rng, shape, fan_in, fan_out)

@@ -137,8 +137,9 @@ def montage(maps: np.ndarray, gap: int = 1) -> np.ndarray:
     return row
 
 
-def activations_figure(activations: Sequence[LayerActivation], sample: np.ndarray | None = None,
-                       title: str = "") -> Figure:
+def activations_figure(
+    activations: Sequence[LayerActivation], sample: np.ndarray | None = None, title: str = ""
+) -> Figure:
     """Every layer's activations, one row per layer: up to 16 feature maps in gray, or bars.
 
     Args:
@@ -156,8 +157,12 @@ def activations_figure(activations: Sequence[LayerActivation], sample: np.ndarra
         ax.set_title(f"{name}  {tuple(values.shape)}", fontsize=9, loc="left")
         if values.ndim == 3:
             low, high = float(values.min()), float(values.max())
-            ax.imshow(montage(np.moveaxis(values[..., :MAX_CHANNELS], -1, 0)), cmap="gray",  # (C, H, W)
-                      vmin=low, vmax=high if high > low else low + 1)
+            ax.imshow(
+                montage(np.moveaxis(values[..., :MAX_CHANNELS], -1, 0)),
+                cmap="gray",  # (C, H, W)
+                vmin=low,
+                vmax=high if high > low else low + 1,
+            )
             ax.set_axis_off()
         else:
             units = values.ravel()[:MAX_UNITS]

@@ -107,8 +107,15 @@ def _load(reader: NpzReader) -> Network:
         if not np.isfinite(value).all() or (entry.rsplit("/", 1)[1] in NONNEGATIVE_BUFFERS and (value < 0).any()):
             raise ModelFileError(f"{where}: {entry} holds NaN, infinite or out-of-range values: the model is unusable")
     layers = [
-        build_layer(spec, {name: arrays[f"{kind}/{spec.index}/{name}"] for kind, group in
-                           (("parameters", spec.parameters), ("buffers", spec.buffers)) for name in group}, where)
+        build_layer(
+            spec,
+            {
+                name: arrays[f"{kind}/{spec.index}/{name}"]
+                for kind, group in (("parameters", spec.parameters), ("buffers", spec.buffers))
+                for name in group
+            },
+            where,
+        )
         for spec in specs
     ]
     net = _network(architecture, optimizer, layers, where)

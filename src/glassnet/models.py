@@ -30,8 +30,20 @@ from glassnet.network import Network
 INPUT_SHAPE: Shape = (28, 28, 1)  # one MNIST image, HWC
 LAYER_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Tanh, Sigmoid, ReLU, LeakyReLU,
-                Softmax, Dropout, BatchNorm)
+    for cls in (
+        Dense,
+        Conv2D,
+        MaxPool2D,
+        AvgPool2D,
+        Flatten,
+        Tanh,
+        Sigmoid,
+        ReLU,
+        LeakyReLU,
+        Softmax,
+        Dropout,
+        BatchNorm,
+    )
 }
 LayerSpec = dict[str, Any]
 
@@ -73,8 +85,14 @@ class ModelEntry:
             seed: seed of the network's generator (weights, shuffling); None: random.
             verbose: passed to Network (0 silent, 1 progress bar, 2 a line per epoch).
         """
-        net = Network(epochs=self.epochs, learning_rate=self.learning_rate, batch_size=self.batch_size,
-                      optimizer=self.optimizer, seed=seed, verbose=verbose)
+        net = Network(
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            seed=seed,
+            verbose=verbose,
+        )
         for index, spec in enumerate(self.layers, start=1):
             net.add(make_layer(spec, index))
         try:
@@ -86,8 +104,13 @@ class ModelEntry:
 
 
 def _conv(in_channels: int, out_channels: int, kernel_size: int, **options: Any) -> LayerSpec:
-    return {"type": "Conv2D", "in_channels": in_channels, "out_channels": out_channels,
-            "kernel_size": kernel_size, **options}
+    return {
+        "type": "Conv2D",
+        "in_channels": in_channels,
+        "out_channels": out_channels,
+        "kernel_size": kernel_size,
+        **options,
+    }
 
 
 def _dense(in_features: int, out_features: int) -> LayerSpec:
@@ -102,34 +125,88 @@ REGISTRY: dict[str, ModelEntry] = {
     entry.name: entry
     for entry in (
         ModelEntry(
-            "cnn", "Conv 16@5x5, pool, Conv 32@5x5, pool, Dense 512->10; Adam (the default)",
-            (_conv(1, 16, 5), _plain("ReLU"), _plain("MaxPool2D"), _conv(16, 32, 5), _plain("ReLU"),
-             _plain("MaxPool2D"), _plain("Flatten"), _dense(512, 10), _plain("Softmax")),
-            epochs=2, learning_rate=2e-3, batch_size=128,
+            "cnn",
+            "Conv 16@5x5, pool, Conv 32@5x5, pool, Dense 512->10; Adam (the default)",
+            (
+                _conv(1, 16, 5),
+                _plain("ReLU"),
+                _plain("MaxPool2D"),
+                _conv(16, 32, 5),
+                _plain("ReLU"),
+                _plain("MaxPool2D"),
+                _plain("Flatten"),
+                _dense(512, 10),
+                _plain("Softmax"),
+            ),
+            epochs=2,
+            learning_rate=2e-3,
+            batch_size=128,
         ),
         ModelEntry(
-            "mlp", "Dense 784-128-10, ReLU; Adam",
+            "mlp",
+            "Dense 784-128-10, ReLU; Adam",
             (_plain("Flatten"), _dense(784, 128), _plain("ReLU"), _dense(128, 10), _plain("Softmax")),
-            epochs=5, batch_size=64,
+            epochs=5,
+            batch_size=64,
         ),
         ModelEntry(
-            "lenet", "LeNet-5 with ReLU and max pooling: Conv 6@5x5, Conv 16@5x5, Dense 120-84-10",
-            (_conv(1, 6, 5, padding=2), _plain("ReLU"), _plain("MaxPool2D"), _conv(6, 16, 5), _plain("ReLU"),
-             _plain("MaxPool2D"), _plain("Flatten"), _dense(400, 120), _plain("ReLU"), _dense(120, 84),
-             _plain("ReLU"), _dense(84, 10), _plain("Softmax")),
-            epochs=4, batch_size=64,
+            "lenet",
+            "LeNet-5 with ReLU and max pooling: Conv 6@5x5, Conv 16@5x5, Dense 120-84-10",
+            (
+                _conv(1, 6, 5, padding=2),
+                _plain("ReLU"),
+                _plain("MaxPool2D"),
+                _conv(6, 16, 5),
+                _plain("ReLU"),
+                _plain("MaxPool2D"),
+                _plain("Flatten"),
+                _dense(400, 120),
+                _plain("ReLU"),
+                _dense(120, 84),
+                _plain("ReLU"),
+                _dense(84, 10),
+                _plain("Softmax"),
+            ),
+            epochs=4,
+            batch_size=64,
         ),
         ModelEntry(
-            "article-mlp", "the article's MLP: Dense 784-100-50-10, tanh, MSE, SGD per sample, 1000 images",
-            (_plain("Flatten"), _dense(784, 100), _plain("Tanh"), _dense(100, 50), _plain("Tanh"),
-             _dense(50, 10), _plain("Tanh")),
-            loss="mse", epochs=35, learning_rate=0.1, batch_size=1, optimizer="sgd", limit=1000,
+            "article-mlp",
+            "the article's MLP: Dense 784-100-50-10, tanh, MSE, SGD per sample, 1000 images",
+            (
+                _plain("Flatten"),
+                _dense(784, 100),
+                _plain("Tanh"),
+                _dense(100, 50),
+                _plain("Tanh"),
+                _dense(50, 10),
+                _plain("Tanh"),
+            ),
+            loss="mse",
+            epochs=35,
+            learning_rate=0.1,
+            batch_size=1,
+            optimizer="sgd",
+            limit=1000,
         ),
         ModelEntry(
-            "article-cnn", "the article's CNN: Conv 1@3x3, tanh, Dense 676-100-10, tanh, MSE, 1000 images",
-            (_conv(1, 1, 3), _plain("Tanh"), _plain("Flatten"), _dense(26 * 26, 100), _plain("Tanh"),
-             _dense(100, 10), _plain("Tanh")),
-            loss="mse", epochs=100, learning_rate=0.1, batch_size=1, optimizer="sgd", limit=1000,
+            "article-cnn",
+            "the article's CNN: Conv 1@3x3, tanh, Dense 676-100-10, tanh, MSE, 1000 images",
+            (
+                _conv(1, 1, 3),
+                _plain("Tanh"),
+                _plain("Flatten"),
+                _dense(26 * 26, 100),
+                _plain("Tanh"),
+                _dense(100, 10),
+                _plain("Tanh"),
+            ),
+            loss="mse",
+            epochs=100,
+            learning_rate=0.1,
+            batch_size=1,
+            optimizer="sgd",
+            limit=1000,
         ),
     )
 }
@@ -152,8 +229,10 @@ def make_layer(spec: object, index: int) -> Layer:
     accepted = [name for name in inspect.signature(cls).parameters if name != "init"]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise InputError(f"layer {index} ({cls.__name__}): unknown option {unknown[0]!r}: "
-                         f"it takes {', '.join(accepted) or 'no options'}")
+        raise InputError(
+            f"layer {index} ({cls.__name__}): unknown option {unknown[0]!r}: "
+            f"it takes {', '.join(accepted) or 'no options'}"
+        )
     try:
         return cls(**{key: tuple(v) if isinstance(v, list) else v for key, v in options.items()})
     except (TypeError, ValueError) as error:
@@ -174,16 +253,19 @@ def load_spec(path: str | os.PathLike) -> ModelEntry:
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("layers"), list) or not data["layers"]:
-        raise InputError(f'{path}: expected an object with a non-empty "layers" list, '
-                         'e.g. {"layers": [{"type": "Flatten"}, ...], "loss": "cross_entropy"}')
+        raise InputError(
+            f'{path}: expected an object with a non-empty "layers" list, '
+            'e.g. {"layers": [{"type": "Flatten"}, ...], "loss": "cross_entropy"}'
+        )
     allowed = {f.name for f in fields(ModelEntry)} - {"name"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise InputError(f"{path}: unknown key {unknown[0]!r}: use {', '.join(sorted(allowed))}")
     if data.get("loss", "cross_entropy") not in ("cross_entropy", "mse"):
         raise InputError(f'{path}: "loss" must be "cross_entropy" or "mse", got {data["loss"]!r}')
-    entry = ModelEntry(**{"name": path.stem, "description": f"model spec {path}",
-                          **{**data, "layers": tuple(data["layers"])}})
+    entry = ModelEntry(
+        **{"name": path.stem, "description": f"model spec {path}", **{**data, "layers": tuple(data["layers"])}}
+    )
     for index, spec in enumerate(entry.layers, start=1):
         make_layer(spec, index)
     return entry

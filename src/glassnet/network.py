@@ -262,7 +262,9 @@ class Network:
         x, targets, labels, validation_data = split_validation(x, targets, labels, validation_data, validation_split)
         if validation_data is not None:
             val_x = self._inputs(validation_data[0], "validation x")
-            network_targets(self, validation_data[1], len(val_x), val_x.dtype, "validation y")  # now, not after an epoch
+            network_targets(
+                self, validation_data[1], len(val_x), val_x.dtype, "validation y"
+            )  # now, not after an epoch
             validation_data = (val_x, validation_data[1])
         self._start_run(checkpoint, resume)
         if rate is not None:

@@ -34,7 +34,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
         raise ShapeError(f"confusion_matrix expected two label arrays (N,), got {y_true.shape} and {y_pred.shape}")
     for labels in (y_true, y_pred):
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-            raise InputError(f"confusion_matrix expected labels in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}")
+            raise InputError(
+                f"confusion_matrix expected labels in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}"
+            )
     return np.bincount(y_true * num_classes + y_pred, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
@@ -105,8 +107,15 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str 
     image = axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     figure.colorbar(image, ax=axes, label="fraction of the true class")
     for (row, col), count in np.ndenumerate(matrix):
-        axes.text(col, row, str(count), ha="center", va="center", fontsize=8,
-                  color="white" if rates[row, col] > 0.5 else "black")
+        axes.text(
+            col,
+            row,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if rates[row, col] > 0.5 else "black",
+        )
     names = [str(name) for name in class_names]
     axes.set_xticks(range(size), names, rotation=45 if any(len(name) > 2 for name in names) else 0)
     axes.set_yticks(range(size), names)
@@ -124,8 +133,10 @@ def check_plot_path(path: str | os.PathLike) -> None:
     formats = backend_bases.FigureCanvasBase.get_supported_filetypes()
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in formats:
-        raise InputError(f"cannot write a plot to {os.fspath(path)}: name a file ending in one of "
-                         f"{', '.join('.' + name for name in sorted(formats))}")
+        raise InputError(
+            f"cannot write a plot to {os.fspath(path)}: name a file ending in one of "
+            f"{', '.join('.' + name for name in sorted(formats))}"
+        )
     if not Path(path).parent.is_dir():
         raise FileNotFoundError(f"{Path(path).parent}: no such folder to write the plot in")
 

@@ -72,8 +72,13 @@ def confident_mistakes(outputs: np.ndarray, y_true: np.ndarray, count: int = MIS
     return wrong[np.argsort(-confidence, kind="stable")[:count]]
 
 
-def mistakes_figure(images: np.ndarray, y_true: np.ndarray, outputs: np.ndarray,
-                    class_names: Sequence[str] = DIGITS, count: int = MISTAKES) -> Figure:
+def mistakes_figure(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    outputs: np.ndarray,
+    class_names: Sequence[str] = DIGITS,
+    count: int = MISTAKES,
+) -> Figure:
     """The most confident mistakes, each titled with its predicted class, confidence and true class.
 
     Args:
@@ -85,8 +90,10 @@ def mistakes_figure(images: np.ndarray, y_true: np.ndarray, outputs: np.ndarray,
     """
     images, y_true, outputs = np.asarray(images), np.asarray(y_true), np.asarray(outputs)
     if not len(images) == len(y_true) == len(outputs) or outputs.ndim != 2:
-        raise ShapeError(f"mistakes_figure expected images (N, H, W[, 1]), labels (N,) and outputs (N, C), "
-                         f"got {images.shape}, {y_true.shape} and {outputs.shape}")
+        raise ShapeError(
+            f"mistakes_figure expected images (N, H, W[, 1]), labels (N,) and outputs (N, C), "
+            f"got {images.shape}, {y_true.shape} and {outputs.shape}"
+        )
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
     indices = confident_mistakes(outputs, y_true, count)
     columns = 8
@@ -98,8 +105,11 @@ def mistakes_figure(images: np.ndarray, y_true: np.ndarray, outputs: np.ndarray,
     for ax, index in zip(axes, indices):
         predicted = int(outputs[index].argmax())
         ax.imshow(images[index].reshape(images.shape[1:3]), cmap="gray_r")
-        ax.set_title(f"pred {class_names[predicted]} ({outputs[index, predicted]:.2f})\ntrue {class_names[y_true[index]]}",
-                     fontsize=8, color="#b42318")
+        ax.set_title(
+            f"pred {class_names[predicted]} ({outputs[index, predicted]:.2f})\ntrue {class_names[y_true[index]]}",
+            fontsize=8,
+            color="#b42318",
+        )
     figure.suptitle(f"the {len(indices)} most confident mistakes" if len(indices) else "no mistakes")
     return figure
 
@@ -128,8 +138,13 @@ def _accuracy_table(matrix: np.ndarray, class_names: Sequence[str]) -> str:
     return f"<table><tr><th>class</th><th>images</th><th>accuracy</th></tr>{rows}</table>"
 
 
-def build_report(net: Network, x_test: np.ndarray, y_test: np.ndarray, class_names: Sequence[str] = DIGITS,
-                 title: str = "glassnet model report") -> str:
+def build_report(
+    net: Network,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    class_names: Sequence[str] = DIGITS,
+    title: str = "glassnet model report",
+) -> str:
     """The report as one HTML document with its images embedded.
 
     Args:
@@ -151,32 +166,50 @@ def build_report(net: Network, x_test: np.ndarray, y_test: np.ndarray, class_nam
     accuracy = float(np.mean(predicted == y_test))
     conv = first_conv(net)
     sample = np.asarray(x_test[0])
-    score = (f'<p class="score">Test accuracy <b>{accuracy:.2%}</b> on {len(y_test):,} images '
-             f"({len(y_test) - int(np.trace(matrix)):,} mistakes)</p>")
-    lead = (f'<p class="lead">Test image 0: true class {html.escape(str(class_names[y_test[0]]))}, '
-            f"predicted {html.escape(str(class_names[predicted[0]]))}.</p>")
+    score = (
+        f'<p class="score">Test accuracy <b>{accuracy:.2%}</b> on {len(y_test):,} images '
+        f"({len(y_test) - int(np.trace(matrix)):,} mistakes)</p>"
+    )
+    lead = (
+        f'<p class="lead">Test image 0: true class {html.escape(str(class_names[y_test[0]]))}, '
+        f"predicted {html.escape(str(class_names[predicted[0]]))}.</p>"
+    )
     parts = [
-        f"<h1>{html.escape(title)}</h1>", score,
-        "<h2>Layers</h2>", f"<pre>{html.escape(net.summary(sample.shape))}</pre>",
+        f"<h1>{html.escape(title)}</h1>",
+        score,
+        "<h2>Layers</h2>",
+        f"<pre>{html.escape(net.summary(sample.shape))}</pre>",
         "<h2>Training</h2>",
-        _image(training_curves(net.history), "training curves") if net.history.get("loss")
+        _image(training_curves(net.history), "training curves")
+        if net.history.get("loss")
         else '<p class="note">No training history saved with this model.</p>',
-        "<h2>Accuracy per class</h2>", _accuracy_table(matrix, class_names),
+        "<h2>Accuracy per class</h2>",
+        _accuracy_table(matrix, class_names),
         _image(confusion_figure(matrix, class_names), "confusion matrix"),
         "<h2>Most confident mistakes</h2>",
         _image(mistakes_figure(x_test, y_test, outputs, class_names), "most confident mistakes"),
         "<h2>Learned filters of the first convolution</h2>",
-        _image(filters_figure(conv), "filters") if conv is not None
+        _image(filters_figure(conv), "filters")
+        if conv is not None
         else '<p class="note">The model has no convolution.</p>',
-        "<h2>Inside: every layer for one test image</h2>", lead,
+        "<h2>Inside: every layer for one test image</h2>",
+        lead,
         _image(activations_figure(layer_activations(net, sample), sample), "activations"),
     ]
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(parts) + "\n</body></html>\n")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(parts) + "\n</body></html>\n"
+    )
 
 
-def write_report(net: Network, path: str | os.PathLike, x_test: np.ndarray, y_test: np.ndarray,
-                 class_names: Sequence[str] = DIGITS, title: str = "glassnet model report") -> Path:
+def write_report(
+    net: Network,
+    path: str | os.PathLike,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    class_names: Sequence[str] = DIGITS,
+    title: str = "glassnet model report",
+) -> Path:
     """Write build_report's page to path (atomically) and return the path.
 
     Args:

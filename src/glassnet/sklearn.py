@@ -178,8 +178,7 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
             layers = list(self.architecture(shape, n_classes))
             if not layers or not all(callable(getattr(layer, "forward", None)) for layer in layers):
                 raise TypeError(
-                    "architecture(input_shape, n_classes) must return a non-empty list of gn layers, got "
-                    f"{layers!r}"
+                    f"architecture(input_shape, n_classes) must return a non-empty list of gn layers, got {layers!r}"
                 )
         elif self.architecture == "mlp":
             layers = _mlp(shape, n_classes, _sizes(self.hidden_units, "hidden_units"))

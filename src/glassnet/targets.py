@@ -29,7 +29,9 @@ def one_hot(labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
     return rows
 
 
-def network_targets(net: Network, y: object, n: int, dtype: np.dtype, name: str = "y") -> tuple[np.ndarray, np.ndarray | None]:
+def network_targets(
+    net: Network, y: object, n: int, dtype: np.dtype, name: str = "y"
+) -> tuple[np.ndarray, np.ndarray | None]:
     """prepare_targets for the network's output shape and loss (one-hot or probability rows for cross-entropy).
 
     Args:
@@ -99,7 +101,9 @@ def _labels(y: np.ndarray, output: Shape | None, dtype: np.dtype, name: str) -> 
     known = output is not None and output[0] is not None
     classes = output[0] if known else high + 1  # type: ignore[index]
     if low < 0 and not known:
-        raise InputError(f"labels must be ints >= 0, got {name} values from {low} to {high}: remap them to 0, 1, 2, ...")
+        raise InputError(
+            f"labels must be ints >= 0, got {name} values from {low} to {high}: remap them to 0, 1, 2, ..."
+        )
     if low < 0 or high >= classes:
         fix = f"give the last layer {high + 1} outputs, or remap them" if high >= classes else "remap them"
         raise InputError(

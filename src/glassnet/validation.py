@@ -87,7 +87,9 @@ def check_validation_data(validation_data: object) -> tuple[object, object] | No
             if isinstance(validation_data, (tuple, list))
             else type(validation_data).__name__
         )
-        raise InputTypeError(f"validation_data must be a pair (x_val, y_val), got {got}: pass validation_data=(x_test, y_test)")
+        raise InputTypeError(
+            f"validation_data must be a pair (x_val, y_val), got {got}: pass validation_data=(x_test, y_test)"
+        )
     return validation_data[0], validation_data[1]
 
 
@@ -245,7 +247,11 @@ def split_validation(
         validation_data: the pair given to fit, or None.
         validation_split: the fraction in [0, 1) to hold out.
     """
-    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+    if (
+        isinstance(validation_split, bool)
+        or not isinstance(validation_split, (int, float))
+        or not 0 <= validation_split < 1
+    ):
         raise InputError(f"validation_split must be a number in [0, 1) such as 0.1, got {validation_split!r}")
     if validation_split == 0:
         return x, targets, labels, validation_data
@@ -253,6 +259,8 @@ def split_validation(
         raise InputError("give validation_data or validation_split, not both")
     keep = len(x) - int(len(x) * validation_split)
     if keep < 1 or keep == len(x):
-        raise InputError(f"validation_split={validation_split} of {len(x)} samples leaves no training or validation data")
+        raise InputError(
+            f"validation_split={validation_split} of {len(x)} samples leaves no training or validation data"
+        )
     held_out = (x[keep:], labels[keep:] if labels is not None else targets[keep:])
     return x[:keep], targets[:keep], None if labels is None else labels[:keep], held_out

@@ -39,8 +39,7 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download(url: str, dest: Path, *, md5: str, timeout: float = 30.0,
-             progress: bool = True) -> Path:
+def download(url: str, dest: Path, *, md5: str, timeout: float = 30.0, progress: bool = True) -> Path:
     """Download url to dest through a temp file, checking its MD5 before the atomic rename.
 
     Args:
@@ -59,25 +58,33 @@ def download(url: str, dest: Path, *, md5: str, timeout: float = 30.0,
             length = response.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() else None
             received = 0
-            with tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
-                      desc=dest.name, disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=expected,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=dest.name,
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     f.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
             if expected is not None and received != expected:
-                raise DownloadError(f"download of {url} was cut off: expected {expected} bytes, "
-                                    f"received {received}; retry, or {hint}")
+                raise DownloadError(
+                    f"download of {url} was cut off: expected {expected} bytes, received {received}; retry, or {hint}"
+                )
             if digest.hexdigest() != md5:
-                raise DataFormatError(f"download of {url} is corrupt: expected MD5 {md5}, found "
-                                      f"{digest.hexdigest()}; nothing was saved. Retry, or {hint}")
-    except (urllib.error.URLError, http.client.HTTPException, TimeoutError,
-            ConnectionError) as exc:
+                raise DataFormatError(
+                    f"download of {url} is corrupt: expected MD5 {md5}, found "
+                    f"{digest.hexdigest()}; nothing was saved. Retry, or {hint}"
+                )
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
         if isinstance(exc, urllib.error.HTTPError):
             reason = f"HTTP {exc.code} {exc.reason}"
         else:
             reason = getattr(exc, "reason", None) or exc
-        raise DownloadError(f"could not download {url} ({type(exc).__name__}: {reason}); "
-                            f"{hint}") from exc
+        raise DownloadError(f"could not download {url} ({type(exc).__name__}: {reason}); {hint}") from exc
     return dest

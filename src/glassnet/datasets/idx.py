@@ -49,8 +49,7 @@ def encode_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
     code = _CODE_OF_KIND.get((dtype.kind, dtype.itemsize))
     if code is None:
         names = ", ".join(str(dt.newbyteorder("=")) for dt in TYPE_CODES.values())
-        raise TypeError(f"IDX stores {names}; got {dtype}: cast the array first, e.g. "
-                        "array.astype(np.int32)")
+        raise TypeError(f"IDX stores {names}; got {dtype}: cast the array first, e.g. array.astype(np.int32)")
     if not 1 <= len(shape) <= _MAX_NDIM:
         raise ValueError(f"IDX needs 1 to {_MAX_NDIM} dimensions, got shape {shape}")
     if any(not 0 <= d < 2**32 for d in shape):
@@ -78,14 +77,17 @@ class _GzipStream:
                 if not self._pending:
                     self._pending = self._raw.read(_CHUNK)
                     if not self._pending:
-                        raise DataFormatError(f"{self._label}: the gzip stream ends early "
-                                              "(truncated file): expected more compressed data, "
-                                              "found end of file")
+                        raise DataFormatError(
+                            f"{self._label}: the gzip stream ends early "
+                            "(truncated file): expected more compressed data, "
+                            "found end of file"
+                        )
                 out += self._inflate.decompress(self._pending, n - len(out))
                 self._pending = self._inflate.unconsumed_tail
         except zlib.error as exc:
-            raise DataFormatError(f"{self._label}: corrupt gzip data: expected a valid deflate "
-                                  f"stream, found zlib error {exc}") from None
+            raise DataFormatError(
+                f"{self._label}: corrupt gzip data: expected a valid deflate stream, found zlib error {exc}"
+            ) from None
         return out
 
     def _next_member(self) -> bool:
@@ -96,8 +98,10 @@ class _GzipStream:
         if not tail:
             return False
         if not tail.startswith(_GZIP_MAGIC):
-            raise DataFormatError(f"{self._label}: expected end of file after the gzip stream, "
-                                  f"found trailing data starting {tail[:8].hex()}")
+            raise DataFormatError(
+                f"{self._label}: expected end of file after the gzip stream, "
+                f"found trailing data starting {tail[:8].hex()}"
+            )
         self._inflate = zlib.decompressobj(wbits=31)
         self._pending = tail
         return True
@@ -113,11 +117,12 @@ def _parse(read: Reader, label: str, limit: int) -> np.ndarray:
     """
     magic = read(4)
     if len(magic) < 4:
-        raise DataFormatError(f"{label}: expected a 4-byte IDX magic number, found "
-                              f"{len(magic)} bytes of data")
+        raise DataFormatError(f"{label}: expected a 4-byte IDX magic number, found {len(magic)} bytes of data")
     if magic[0] or magic[1]:
-        raise DataFormatError(f"{label}: expected an IDX magic number starting with two zero "
-                              f"bytes, found {bytes(magic).hex()}: not an IDX file")
+        raise DataFormatError(
+            f"{label}: expected an IDX magic number starting with two zero "
+            f"bytes, found {bytes(magic).hex()}: not an IDX file"
+        )
     code, ndim = magic[2], magic[3]
     if code not in TYPE_CODES:
         known = ", ".join(f"0x{c:02X}" for c in TYPE_CODES)
@@ -126,21 +131,24 @@ def _parse(read: Reader, label: str, limit: int) -> np.ndarray:
         raise DataFormatError(f"{label}: expected 1 to {_MAX_NDIM} dimensions, found {ndim}")
     raw_dims = read(4 * ndim)
     if len(raw_dims) < 4 * ndim:
-        raise DataFormatError(f"{label}: expected {4 * ndim} bytes of dimensions for "
-                              f"{ndim} dimensions, found {len(raw_dims)} (truncated header)")
-    shape = tuple(int.from_bytes(raw_dims[i:i + 4], "big") for i in range(0, 4 * ndim, 4))
+        raise DataFormatError(
+            f"{label}: expected {4 * ndim} bytes of dimensions for "
+            f"{ndim} dimensions, found {len(raw_dims)} (truncated header)"
+        )
+    shape = tuple(int.from_bytes(raw_dims[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
     dtype = TYPE_CODES[code]
     size = dtype.itemsize * math.prod(shape)
     limit = max(limit - 4 - 4 * ndim, 0)
     if size > limit:
-        raise DataFormatError(f"{label}: header says shape {shape} of {dtype.newbyteorder('=')} "
-                              f"= {size} bytes of data, but the file can hold at most {limit}: "
-                              "truncated file or corrupt header")
+        raise DataFormatError(
+            f"{label}: header says shape {shape} of {dtype.newbyteorder('=')} "
+            f"= {size} bytes of data, but the file can hold at most {limit}: "
+            "truncated file or corrupt header"
+        )
     payload = read(size + 1)
     if len(payload) != size:
         found = "more (trailing data)" if len(payload) > size else f"{len(payload)} (truncated)"
-        raise DataFormatError(f"{label}: expected {size} bytes of data for shape {shape}, "
-                              f"found {found}")
+        raise DataFormatError(f"{label}: expected {size} bytes of data for shape {shape}, found {found}")
     native = dtype.newbyteorder("=")
     return np.frombuffer(payload, dtype=dtype).astype(native, copy=False).reshape(shape)
 
@@ -175,7 +183,7 @@ def _read_stream(f: BinaryIO, label: str) -> np.ndarray:
     def read_raw(n: int) -> bytearray:
         """Up to n bytes into a fresh buffer, so the array built on it is writable. Args: n."""
         buf = bytearray(n)
-        del buf[f.readinto(buf):]
+        del buf[f.readinto(buf) :]
         return buf
 
     return _parse(read_raw, label, total)

@@ -16,8 +16,7 @@ from glassnet.datasets.idx import DataFormatError, encode_header, read_idx
 
 Split = tuple[np.ndarray, np.ndarray]
 
-FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 SHIPPED_DIR = Path(__file__).parent / "data" / "mnist"
 # Published MD5s of the uncompressed MNIST files.
 MNIST_MD5 = {
@@ -64,8 +63,9 @@ def load_mnist(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
     return _to_splits(arrays, sources)
 
 
-def load_fashion_mnist(*, url: str | None = None, md5s: Mapping[str, str] | None = None,
-                       timeout: float = 30.0, progress: bool = True) -> tuple[Split, Split]:
+def load_fashion_mnist(
+    *, url: str | None = None, md5s: Mapping[str, str] | None = None, timeout: float = 30.0, progress: bool = True
+) -> tuple[Split, Split]:
     """Load Fashion-MNIST like load_mnist, downloading it once into the data folder.
 
     Args:
@@ -85,14 +85,14 @@ def load_fashion_mnist(*, url: str | None = None, md5s: Mapping[str, str] | None
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OSError(f"cannot create the data folder {folder} ({exc}): set GLASSNET_DATA "
-                      "to a writable folder") from exc
+        raise OSError(
+            f"cannot create the data folder {folder} ({exc}): set GLASSNET_DATA to a writable folder"
+        ) from exc
     paths = []
     for name in FILES:
         dest = folder / f"{name}.gz"
         if not (dest.is_file() and file_md5(dest) == md5s[dest.name]):
-            download(base + dest.name, dest, md5=md5s[dest.name], timeout=timeout,
-                     progress=progress)
+            download(base + dest.name, dest, md5=md5s[dest.name], timeout=timeout, progress=progress)
         paths.append(dest)
     return _to_splits([read_idx(p) for p in paths], paths)
 
@@ -121,18 +121,14 @@ def to_categorical(y: np.ndarray, num_classes: int | None = None) -> np.ndarray:
         raise TypeError(f"to_categorical expected integer labels, got dtype {y.dtype}")
     if num_classes is None:
         if y.size == 0:
-            raise ValueError("to_categorical cannot infer num_classes from empty labels: "
-                             "pass num_classes")
+            raise ValueError("to_categorical cannot infer num_classes from empty labels: pass num_classes")
         num_classes = int(y.max()) + 1
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
-            or num_classes < 1:
-        raise ValueError(f"to_categorical expected num_classes a positive int, got "
-                         f"{num_classes!r}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"to_categorical expected num_classes a positive int, got {num_classes!r}")
     bad = (y < 0) | (y >= num_classes)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"to_categorical expected labels in 0..{num_classes - 1}, got "
-                         f"y[{i}] = {y[i]}")
+        raise ValueError(f"to_categorical expected labels in 0..{num_classes - 1}, got y[{i}] = {y[i]}")
     out = np.zeros((y.shape[0], num_classes), dtype=np.float32)
     out[np.arange(y.shape[0]), y.astype(np.intp)] = 1.0
     return out
@@ -147,9 +143,11 @@ def _load_shipped(name: str) -> np.ndarray:
     source = SHIPPED_DIR / f"{name}.gz"
     array = read_idx(source)
     if idx_md5(array) != MNIST_MD5[name]:
-        raise DataFormatError(f"{source}: expected the published MNIST content (MD5 "
-                              f"{MNIST_MD5[name]}), found MD5 {idx_md5(array)}: the installed "
-                              "file is damaged; reinstall glassnet")
+        raise DataFormatError(
+            f"{source}: expected the published MNIST content (MD5 "
+            f"{MNIST_MD5[name]}), found MD5 {idx_md5(array)}: the installed "
+            "file is damaged; reinstall glassnet"
+        )
     with contextlib.suppress(OSError):
         cached.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(cached) as f:
@@ -187,15 +185,17 @@ def _to_splits(arrays: list[np.ndarray], labels: list[Path]) -> tuple[Split, Spl
     for i in (0, 2):
         images, targets = arrays[i], arrays[i + 1]
         if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise DataFormatError(f"{labels[i]}: expected uint8 images of shape (N, 28, 28), "
-                                  f"found {images.dtype} {images.shape}")
+            raise DataFormatError(
+                f"{labels[i]}: expected uint8 images of shape (N, 28, 28), found {images.dtype} {images.shape}"
+            )
         if targets.dtype.kind not in "iu" or targets.shape != images.shape[:1]:
-            raise DataFormatError(f"{labels[i + 1]}: expected integer labels of shape "
-                                  f"({images.shape[0]},) to match {labels[i]}, found "
-                                  f"{targets.dtype} {targets.shape}")
+            raise DataFormatError(
+                f"{labels[i + 1]}: expected integer labels of shape "
+                f"({images.shape[0]},) to match {labels[i]}, found "
+                f"{targets.dtype} {targets.shape}"
+            )
         if targets.size and (targets.min() < 0 or targets.max() > 9):
-            raise DataFormatError(f"{labels[i + 1]}: expected labels in 0..9, found "
-                                  f"{targets.min()}..{targets.max()}")
+            raise DataFormatError(f"{labels[i + 1]}: expected labels in 0..9, found {targets.min()}..{targets.max()}")
     splits = []
     for images, targets in (arrays[:2], arrays[2:]):
         x = np.empty(images.shape + (1,), dtype=np.float32)  # (N, 28, 28, 1)

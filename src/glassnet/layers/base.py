@@ -102,4 +102,3 @@ def float_input(x: np.ndarray) -> np.ndarray:
     """The input itself when floating point, else cast to float32 (integer images, booleans)."""
     x = np.asarray(x)
     return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float32)
-

@@ -110,8 +110,12 @@ def activation_json(item: LayerActivation) -> dict[str, Any]:
     """
     shape = list(item.values.shape)
     if not item.is_maps:
-        return {"name": item.name, "kind": "vector", "shape": shape,
-                "values": np.round(item.values.ravel()[:MAX_UNITS].astype(np.float64), DECIMALS).tolist()}
+        return {
+            "name": item.name,
+            "kind": "vector",
+            "shape": shape,
+            "values": np.round(item.values.ravel()[:MAX_UNITS].astype(np.float64), DECIMALS).tolist(),
+        }
     maps = np.moveaxis(item.values[..., :MAX_CHANNELS], -1, 0).astype(np.float64)  # (C, H, W)
     height, width = maps.shape[1:]
     scale = TILE_SIDE / max(height, width)
@@ -120,8 +124,14 @@ def activation_json(item: LayerActivation) -> dict[str, Any]:
         maps = np.stack([resize(image, size) for image in maps])  # (C, h, w)
     low, high = float(item.values.min()), float(item.values.max())
     levels = np.round((maps - low) * (255 / (high - low))) if high > low else np.zeros_like(maps)
-    return {"name": item.name, "kind": "maps", "shape": shape, "low": low, "high": high,
-            "values": levels.astype(np.uint8).tolist()}
+    return {
+        "name": item.name,
+        "kind": "maps",
+        "shape": shape,
+        "low": low,
+        "high": high,
+        "values": levels.astype(np.uint8).tolist(),
+    }
 
 
 class Predictor:
@@ -142,9 +152,13 @@ class Predictor:
         try:
             shapes = net.layer_shapes(INPUT_SHAPE)
         except ValueError as error:
-            raise InputError(f"the model does not take 28x28x1 images, so it cannot read drawn digits: {error}") from None
+            raise InputError(
+                f"the model does not take 28x28x1 images, so it cannot read drawn digits: {error}"
+            ) from None
         if not shapes or (shapes[-1] is not None and len(shapes[-1]) != 1):
-            raise InputError(f"the model must give one score per class, (N, classes); it gives {format_shape(shapes[-1] if shapes else None)}")
+            raise InputError(
+                f"the model must give one score per class, (N, classes); it gives {format_shape(shapes[-1] if shapes else None)}"
+            )
         self.net = net
         self.lock = threading.Lock()
         self.blas = ThreadpoolController()
@@ -179,8 +193,17 @@ class Predictor:
     def summary(self) -> dict[str, Any]:
         """The layer table: text as Network.summary prints it, and one row per layer."""
         shapes = self.net.layer_shapes(INPUT_SHAPE)
-        rows = [{"name": repr(layer), "output_shape": format_shape(shape),
-                 "parameters": sum(p.size for p in layer.parameters())}
-                for layer, shape in zip(self.net.layers, shapes)]
-        return {"text": self.net.summary(INPUT_SHAPE), "input_shape": format_shape(INPUT_SHAPE), "layers": rows,
-                "parameters": sum(p.size for p in self.net.parameters())}
+        rows = [
+            {
+                "name": repr(layer),
+                "output_shape": format_shape(shape),
+                "parameters": sum(p.size for p in layer.parameters()),
+            }
+            for layer, shape in zip(self.net.layers, shapes)
+        ]
+        return {
+            "text": self.net.summary(INPUT_SHAPE),
+            "input_shape": format_shape(INPUT_SHAPE),
+            "layers": rows,
+            "parameters": sum(p.size for p in self.net.parameters()),
+        }

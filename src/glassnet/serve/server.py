@@ -72,8 +72,10 @@ class AppServer(ThreadingHTTPServer):
         if not 0 <= port <= 65535:
             raise InputError(f"port must be from 0 (any free port) to 65535, got {port}")
         self.predictor = Predictor(net)
-        self.static = {path: (files("glassnet.serve").joinpath("static", name).read_bytes(), kind)
-                       for path, (name, kind) in STATIC_FILES.items()}
+        self.static = {
+            path: (files("glassnet.serve").joinpath("static", name).read_bytes(), kind)
+            for path, (name, kind) in STATIC_FILES.items()
+        }
         self.verbose = verbose
         self.loopback = is_loopback(host)
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -162,8 +164,11 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             if length <= DRAIN_LIMIT:
                 self.rfile.read(length)
-            raise RequestError(413, f"the body has {length} bytes, more than the limit of {MAX_BODY}: "
-                                    "send a smaller image (at most 560x560 pixels)")
+            raise RequestError(
+                413,
+                f"the body has {length} bytes, more than the limit of {MAX_BODY}: "
+                "send a smaller image (at most 560x560 pixels)",
+            )
         self.body_read = True
         return self.rfile.read(length)
 
@@ -198,9 +203,12 @@ def serve(model: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000, v
     server = AppServer(Network.load(model), host, port, verbose)
     with server:
         if not server.loopback:
-            print(f"warning: serving on {host}, which other machines may reach: anyone who can connect can use "
-                  "the model (there is no login); use the default 127.0.0.1 to keep it to this machine",
-                  file=sys.stderr, flush=True)
+            print(
+                f"warning: serving on {host}, which other machines may reach: anyone who can connect can use "
+                "the model (there is no login); use the default 127.0.0.1 to keep it to this machine",
+                file=sys.stderr,
+                flush=True,
+            )
         print(f"Serving {os.fspath(model)} on {server.url} (Ctrl-C to stop)", flush=True)
         try:
             server.serve_forever()
