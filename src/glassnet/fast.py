@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from types import SimpleNamespace
+from collections.abc import Callable
+from types import ModuleType, SimpleNamespace
 
 OFF_VALUES = ("0", "false", "off", "no")
 
@@ -31,7 +32,7 @@ def set_fast(enabled: bool) -> None:
     Raises ImportError for True when numba is not installed.
     """
     global _wanted
-    if enabled and _load() is None:
+    if enabled and compiled() is None:
         raise ImportError("glassnet.set_fast(True) needs numba: pip install 'glassnet[fast]'")
     _wanted = bool(enabled)
 
@@ -42,12 +43,15 @@ def fast_enabled() -> bool:
 
 
 def kernels() -> SimpleNamespace | None:
-    """The compiled kernels (attributes named as in glassnet.kernels), or None: use NumPy."""
-    return _load() if _wanted else None
+    """The compiled kernels while the fast path is on, else None: use NumPy."""
+    return compiled() if _wanted else None
 
 
-def _load() -> SimpleNamespace | None:
-    """Import numba and wrap the kernels once (compilation itself happens at the first call)."""
+def compiled() -> SimpleNamespace | None:
+    """The compiled kernels, named as in glassnet.kernels, whatever the switch; None without numba.
+
+    The first call imports numba and wraps the kernels; each compiles at its first call.
+    """
     global _compiled, _unavailable
     if _compiled is None and not _unavailable:
         try:
@@ -57,9 +61,16 @@ def _load() -> SimpleNamespace | None:
             return None
         from glassnet import kernels as loops
 
-        jit = numba.njit(cache=True, nogil=True)
         _compiled = SimpleNamespace(
-            max_pool_2x2_forward=jit(loops.max_pool_2x2_forward),
-            max_pool_2x2_backward=jit(loops.max_pool_2x2_backward),
+            max_pool_2x2_forward=_jit(numba, loops.max_pool_2x2_forward),
+            max_pool_2x2_backward=_jit(numba, loops.max_pool_2x2_backward),
         )
     return _compiled
+
+
+def _jit(numba: ModuleType, function: Callable[..., None]) -> Callable[..., None]:
+    """numba.njit, its machine code cached on disk unless no cache folder is writable."""
+    try:
+        return numba.njit(cache=True)(function)
+    except RuntimeError:  # numba found no writable folder for its cache
+        return numba.njit(function)

@@ -121,18 +121,19 @@ class MaxPool2D(_Pool2D):
         return self._max_pool(x, relu=True)
 
     def _max_pool(self, x: np.ndarray, relu: bool) -> np.ndarray:
+        """Pool x on one of the three paths (remembered for backward), ReLU after it if asked."""
         padded = self._pad(x)
         pairs = self.pool_size == (2, 2) and self.stride == (2, 2)
-        self.kernels = fast.kernels() if pairs else None
+        kernels = fast.kernels() if pairs else None
+        self.path = "compiled" if kernels is not None else "pairs" if pairs else "windows"
         self.relu_mask: np.ndarray | None = None
-        if self.kernels is not None:
+        if kernels is not None:
             out = np.empty((len(padded), *self.out_hw, padded.shape[3]), dtype=padded.dtype)
             self.winner = np.empty(out.shape, dtype=np.int8)  # window position 0-3, -1: none
-            self.kernels.max_pool_2x2_forward(padded, relu, out, self.winner)
+            kernels.max_pool_2x2_forward(padded, relu, out, self.winner)
             return out
         if pairs:
             out, *self.masks = max_pool_2x2(padded)
-            self.winner = None
         else:
             view = windows(padded, self.pool_size, self.stride, self.out_hw)
             flat = view.reshape(*view.shape[:3], -1, view.shape[5])  # (N, OH, OW, PH*PW, C)
@@ -144,13 +145,13 @@ class MaxPool2D(_Pool2D):
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        if self.kernels is not None:
+        if self.path == "compiled":  # the path the forward pass took, whatever the switch says now
             dx = _empty_unless_cropped(self.padded_shape, grad.shape, grad.dtype)
-            self.kernels.max_pool_2x2_backward(grad, self.winner, dx)
+            fast.compiled().max_pool_2x2_backward(grad, self.winner, dx)  # type: ignore[union-attr]
             return crop_nhwc(dx, self.pad)
         if self.relu_mask is not None:
             grad = grad * self.relu_mask
-        if self.winner is None:
+        if self.path == "pairs":
             return crop_nhwc(max_pool_2x2_backward(grad, *self.masks, self.padded_shape), self.pad)
         positions = np.arange(self.pool_size[0] * self.pool_size[1])[:, None, None, None, None]
         blocks = grad * (self.winner == positions)  # (PH*PW, N, OH, OW, C)
