@@ -27,7 +27,9 @@ def restore_switch() -> Iterator[None]:
     fast.set_fast(before)
 
 
-def pool_both_ways(make: Callable[[], gn.MaxPool2D], x: np.ndarray, relu: bool, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+def pool_both_ways(
+    make: Callable[[], gn.MaxPool2D], x: np.ndarray, relu: bool, seed: int = 1
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """(output, input gradient) of a fresh MaxPool2D on the NumPy path, then the fast one."""
     results = []
     for enabled in (False, True):
@@ -99,7 +101,7 @@ def test_switching_between_forward_and_backward_keeps_the_forward_path(rng):
         out = pool.forward_relu(x)
         fast.set_fast(second)
         results.append((out, pool.backward(grad)))
-    for a, b in zip(*results):
+    for a, b in zip(*results, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -121,7 +123,7 @@ def test_the_loops_run_as_plain_python_and_agree_with_the_compiled_kernels(rng):
         dx = np.zeros(x.shape, np.float32)
         module.max_pool_2x2_backward(np.ones_like(out), winner, dx)
         results.append((out, winner, dx))
-    for plain, fast_result in zip(*results):
+    for plain, fast_result in zip(*results, strict=True):
         np.testing.assert_array_equal(plain, fast_result)
 
 
@@ -153,7 +155,7 @@ def test_training_gives_the_same_weights_on_every_path(fast_on, fused, rng):
     net = cnn()
     net.fuse_relu_pool = fused
     net.fit(x, y, epochs=2, verbose=0)
-    for p, q in zip(net.parameters(), reference.parameters()):
+    for p, q in zip(net.parameters(), reference.parameters(), strict=True):
         np.testing.assert_array_equal(p.value, q.value)
     assert net.history["loss"] == reference.history["loss"]
     np.testing.assert_array_equal(net.predict(x), reference.predict(x))

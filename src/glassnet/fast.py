@@ -18,6 +18,7 @@ import importlib
 import os
 from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
+from typing import Any
 
 OFF_VALUES = ("0", "false", "off", "no")
 
@@ -68,7 +69,7 @@ def compiled() -> SimpleNamespace | None:
     return _compiled
 
 
-def _jit(numba: ModuleType, function: Callable[..., None]) -> Callable[..., None]:
+def _jit(numba: ModuleType, function: Callable[..., None]) -> Any:
     """numba.njit, its machine code cached on disk unless no cache folder is writable."""
     try:
         return numba.njit(cache=True)(function)

@@ -28,8 +28,11 @@ class Layer:
         """Compute the output for a batch x."""
         raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        """Take dLoss/dOutput, set each parameter's .grad, return dLoss/dInput."""
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
+        """Take dLoss/dOutput, set each parameter's .grad, return dLoss/dInput.
+
+        May return None instead while `needs_input_grad` is False.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define backward(grad)")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

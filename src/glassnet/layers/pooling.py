@@ -133,7 +133,7 @@ class MaxPool2D(_Pool2D):
             kernels.max_pool_2x2_forward(padded, relu, out, self.winner)
             return out
         if pairs:
-            out, *self.masks = max_pool_2x2(padded)
+            out, self.right_won, self.bottom_won = max_pool_2x2(padded)
         else:
             view = windows(padded, self.pool_size, self.stride, self.out_hw)
             flat = view.reshape(*view.shape[:3], -1, view.shape[5])  # (N, OH, OW, PH*PW, C)
@@ -152,7 +152,8 @@ class MaxPool2D(_Pool2D):
         if self.relu_mask is not None:
             grad = grad * self.relu_mask
         if self.path == "pairs":
-            return crop_nhwc(max_pool_2x2_backward(grad, *self.masks, self.padded_shape), self.pad)
+            dx = max_pool_2x2_backward(grad, self.right_won, self.bottom_won, self.padded_shape)
+            return crop_nhwc(dx, self.pad)
         positions = np.arange(self.pool_size[0] * self.pool_size[1])[:, None, None, None, None]
         blocks = grad * (self.winner == positions)  # (PH*PW, N, OH, OW, C)
         return self._scatter(blocks)
