@@ -6,6 +6,7 @@ glassnet's import (and the other way round): peak memory stays per framework.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import gzip
 import json
@@ -228,10 +229,8 @@ def environment_report() -> dict[str, Any]:
         "env": {name: os.environ.get(name) for name in BLAS_ENV_VARS},
         "blas": blas_info(),
     }
-    try:
+    with contextlib.suppress(OSError):
         report["loadavg"] = os.getloadavg()
-    except OSError:
-        pass
     return report
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402
-from benchlib import fmt, fmt_factor, markdown_table, median  # noqa: E402
-from model_specs import ARTICLE_MODELS, MODELS  # noqa: E402
+import benchlib
+from benchlib import fmt, fmt_factor, markdown_table, median
+from model_specs import ARTICLE_MODELS, MODELS
 
 DEFAULT_MODELS = "M1,M2,M3,article_mlp,article_cnn"
 ARTICLE_GLASSNET_BATCH = 32
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
             article_table(results, article_models),
         ]
     add_matmul_fractions(results, matmul)
-    report += [""] + arithmetic_lines(results, matmul)
+    report += ["", *arithmetic_lines(results, matmul)]
     if args.images != 60000:
         report.append(f"(s/epoch extrapolated to 60,000 images from {args.images:,})")
     print("\n".join(report))

@@ -32,8 +32,9 @@ from model_specs import M3, build_glassnet  # noqa: E402
 def worker(images: int, batch_size: int, seed: int) -> None:
     """One rank: train M3 for an epoch with distributed=True, time it and the gradient Allreduce."""
     ensure_src_on_path()
-    import glassnet as gn
     from mpi4py import MPI
+
+    import glassnet as gn
 
     comm = MPI.COMM_WORLD
     (x_train, y_train), (x_test, y_test) = load_mnist_glassnet(gn)

@@ -10,6 +10,7 @@ its own subprocess so the rate is measured in the same run as the training.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import limit_threads  # noqa: E402
+from benchlib import limit_threads
 
 
 def best_seconds(fn: Callable[[], Any], repeats: int) -> float:
@@ -61,10 +62,8 @@ def torch_gflops(size: int = 1024, repeats: int = 10, seed: int = 0) -> float | 
 def measure(threads: int, size: int = 1024, repeats: int = 10, with_torch: bool = True) -> dict[str, Any]:
     """Both rates at `threads` BLAS threads, as a dict ready for JSON."""
     if with_torch:
-        try:
+        with contextlib.suppress(ImportError):
             import torch  # noqa: F401  (imported first so limit_threads also caps it)
-        except ImportError:
-            pass
     _limiter = limit_threads(threads)
     result: dict[str, Any] = {"size": size, "threads": threads, "numpy_gflops": numpy_gflops(size, repeats)}
     result["torch_gflops"] = torch_gflops(size, repeats) if with_torch else None

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402
-from model_specs import (  # noqa: E402
+import benchlib
+from model_specs import (
     ModelSpec,
     build_glassnet,
     build_torch,

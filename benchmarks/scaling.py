@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402
-from benchlib import fmt, fmt_factor, markdown_table, median  # noqa: E402
+import benchlib
+from benchlib import fmt, fmt_factor, markdown_table, median
 
 Point = dict[str, Any]  # one (sweep, model, x, framework) median
 
@@ -137,7 +137,7 @@ def plot(points: list[Point], args: argparse.Namespace, path: Path) -> Path | No
         return None
     panels = [("batch", m, "batch size") for m in args.models] + [("width", "M1", "M1 hidden width")]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
-    for ax, (sweep_name, model, xlabel) in zip(list(axes), panels):
+    for ax, (sweep_name, model, xlabel) in zip(list(axes), panels, strict=True):
         xs = args.batch_sizes if sweep_name == "batch" else args.widths
         for fw in args.frameworks:
             ys = [lookup(points, sweep_name, model, x, fw) for x in xs]

@@ -45,7 +45,7 @@ def state(net: gn.Network) -> list[np.ndarray]:
 
 def assert_identical(a: gn.Network, b: gn.Network) -> None:
     sa, sb = state(a), state(b)
-    assert len(sa) == len(sb) and all(np.array_equal(x, y) for x, y in zip(sa, sb))
+    assert len(sa) == len(sb) and all(np.array_equal(x, y) for x, y in zip(sa, sb, strict=True))
     assert a.optimizer.steps == b.optimizer.steps
     assert a.rng.bit_generator.state == b.rng.bit_generator.state
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
@@ -121,7 +121,7 @@ def test_resuming_a_different_network_fails_clearly_and_changes_nothing(tmp_path
     before = [a.copy() for a in state(net)]
     with pytest.raises(gn.ModelFileError, match=match):
         net.fit(X, Y, epochs=2, resume=tmp_path / "c.npz")
-    assert all(np.array_equal(a, b) for a, b in zip(before, state(net))) and net.history["loss"] == []
+    assert all(np.array_equal(a, b) for a, b in zip(before, state(net), strict=True)) and net.history["loss"] == []
 
 
 def test_a_checkpoint_of_an_unsaveable_network_fails_before_training(tmp_path: Path) -> None:

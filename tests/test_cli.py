@@ -19,7 +19,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def glassnet(*args: object, path_first: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `python -m glassnet ARGS`; path_first goes on the import path before glassnet's source."""
     paths = [str(p) for p in (path_first, SRC) if p is not None]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths + [os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
         [sys.executable, "-m", "glassnet", *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout
     )
@@ -104,7 +104,7 @@ def test_predict_reads_digits_drawn_in_any_size_and_polarity(model: Path, mnist_
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 4
-    for line, path, digit in zip(lines, paths, expected):
+    for line, path, digit in zip(lines, paths, expected, strict=True):
         assert line.startswith(f"{path}: {digit}"), line
         assert "top 3 probabilities" in line and line.count("%") == 3
 
@@ -151,7 +151,7 @@ def test_ctrl_c_saves_the_completed_epochs_and_prints_the_resume_command(tmp_pat
             time.sleep(0.2)  # the checkpoint appears when the first epoch ends
         assert out.exists(), "no checkpoint after the first epoch"
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
+        _stdout, stderr = process.communicate(timeout=120)
     finally:
         process.kill()
     assert process.returncode == 130

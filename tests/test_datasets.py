@@ -88,7 +88,7 @@ def test_cache_written_then_used(
         raise AssertionError("cache missed")
 
     monkeypatch.setattr(mnist_module, "read_idx", fail)
-    (x_train, y_train), (x_test, y_test) = load_mnist()
+    (_x_train, y_train), (x_test, _y_test) = load_mnist()
     np.testing.assert_array_equal(x_test, mnist[1][0])
     np.testing.assert_array_equal(y_train, mnist[0][1])
 
@@ -117,7 +117,7 @@ def test_unwritable_cache_still_loads(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_shipped_file_with_wrong_md5_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(MNIST_MD5, "t10k-labels-idx1-ubyte", "0" * 32)
-    with pytest.raises(DataFormatError, match="t10k-labels.*damaged"):
+    with pytest.raises(DataFormatError, match=r"t10k-labels.*damaged"):
         load_mnist()
 
 
@@ -130,14 +130,14 @@ def make_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def write_user_files(folder: Path, arrays: list[np.ndarray]) -> None:
     """The four files in FILES order, mixing .gz names, raw content and gzip content."""
     names = [f"{FILES[0]}.gz", FILES[1], FILES[2], f"{FILES[3]}.gz"]
-    for name, array, compress in zip(names, arrays, [True, False, True, False]):
+    for name, array, compress in zip(names, arrays, [True, False, True, False], strict=True):
         write_idx(folder / name, array, compress=compress)
 
 
 def test_load_mnist_from_user_folder(tmp_path: Path) -> None:
     train, test = make_split(5, 0), make_split(3, 1)
     write_user_files(tmp_path, [*train, *test])
-    (x_train, y_train), (x_test, y_test) = load_mnist(tmp_path)
+    (x_train, _y_train), (x_test, y_test) = load_mnist(tmp_path)
     assert x_train.shape == (5, 28, 28, 1) and x_test.shape == (3, 28, 28, 1)
     assert x_train.dtype == np.float32 and y_test.dtype == np.int64
     np.testing.assert_array_equal(x_train[..., 0] * np.float32(255), train[0])
@@ -257,7 +257,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Server, dict[str, str], list[np.nda
     srv = Server()
     arrays = [*make_split(6, 2), *make_split(4, 3)]
     md5s = {}
-    for name, array in zip(FILES, arrays):
+    for name, array in zip(FILES, arrays, strict=True):
         write_idx(tmp_path / f"{name}.gz", array)
         srv.files[f"{name}.gz"] = (tmp_path / f"{name}.gz").read_bytes()
         md5s[f"{name}.gz"] = hashlib.md5(srv.files[f"{name}.gz"]).hexdigest()
@@ -267,7 +267,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Server, dict[str, str], list[np.nda
 
 def test_fashion_download_and_reuse(server: tuple, data_dir: Path) -> None:
     srv, md5s, arrays = server
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(url=srv.url, md5s=md5s, progress=False)
+    (x_train, y_train), (x_test, _y_test) = load_fashion_mnist(url=srv.url, md5s=md5s, progress=False)
     assert x_train.shape == (6, 28, 28, 1) and x_train.dtype == np.float32
     np.testing.assert_array_equal(x_test[..., 0] * np.float32(255), arrays[2])
     np.testing.assert_array_equal(y_train, arrays[1])

@@ -77,14 +77,14 @@ def runs(tmp_path_factory):
 
 def test_both_ranks_end_with_identical_weights(runs):
     rank0, rank1 = weights(runs / "dist.rank0.npz"), weights(runs / "dist.rank1.npz")
-    assert all(np.array_equal(a, b) for a, b in zip(rank0, rank1))
+    assert all(np.array_equal(a, b) for a, b in zip(rank0, rank1, strict=True))
 
 
 def test_distributed_training_equals_single_process_training(runs):
     # Same seed and global batch: the only difference is the order of float32 sums (each rank
     # sums half a batch, then the halves are added). Measured: at most 1.8e-7 apart after 12
     # steps (weights of order 1, float32 epsilon 1.2e-7); the bound leaves a 10x margin.
-    for dist, single in zip(weights(runs / "dist.rank0.npz"), weights(runs / "single.rank0.npz")):
+    for dist, single in zip(weights(runs / "dist.rank0.npz"), weights(runs / "single.rank0.npz"), strict=True):
         np.testing.assert_allclose(dist, single, rtol=0, atol=2e-6)
     with np.load(runs / "dist.rank0.npz") as d, np.load(runs / "single.rank0.npz") as s:
         np.testing.assert_allclose(d["history"], s["history"], rtol=1e-4)
@@ -94,7 +94,7 @@ def test_rank0_checkpoint_resumes_in_a_single_process(runs):
     checkpoint = runs / "dist.checkpoint.npz"
     net = gn.Network.load(checkpoint)
     assert len(net.history["loss"]) == 2
-    for loaded, trained in zip(net.parameters(), weights(runs / "dist.rank0.npz")):
+    for loaded, trained in zip(net.parameters(), weights(runs / "dist.rank0.npz"), strict=True):
         assert np.array_equal(loaded.value, trained)
     data = np.random.default_rng(0)
     x = data.standard_normal((300, 8, 8, 1)).astype(np.float32)

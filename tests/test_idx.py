@@ -80,7 +80,7 @@ def test_multi_member_gzip() -> None:
 def test_error_is_a_value_error_and_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.idx"
     path.write_bytes(b"\x00\x00\x08")
-    with pytest.raises(ValueError, match="broken.idx"):
+    with pytest.raises(ValueError, match=r"broken.idx"):
         read_idx(path)
     assert issubclass(DataFormatError, ValueError)
 

@@ -258,7 +258,7 @@ def test_nan_weights_are_refused_and_the_previous_file_kept(tmp_path: Path) -> N
     net = mlp().save(tmp_path / "x.npz")
     before = (tmp_path / "x.npz").read_bytes()
     net.parameters()[0].value[0, 0] = np.nan
-    with pytest.raises(gn.UnsaveableError, match="parameters/0/weight.*diverged"):
+    with pytest.raises(gn.UnsaveableError, match=r"parameters/0/weight.*diverged"):
         net.save(tmp_path / "x.npz")
     assert (tmp_path / "x.npz").read_bytes() == before
 

@@ -41,7 +41,7 @@ def test_options_override_the_defaults_and_none_keeps_them() -> None:
 
 def test_the_same_seed_builds_the_same_weights() -> None:
     first, second = (get_model("lenet").build(seed=3, verbose=0) for _ in range(2))
-    for a, b in zip(first.parameters(), second.parameters()):
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
         np.testing.assert_array_equal(a.value, b.value)
 
 

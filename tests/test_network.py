@@ -95,7 +95,7 @@ def test_same_seed_gives_bit_identical_weights_and_history(rng):
 
     (weights_a, history_a), (weights_b, history_b) = run(), run()
     assert history_a == history_b
-    assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b))
+    assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b, strict=True))
 
 
 def test_unseeded_networks_differ():

@@ -34,7 +34,7 @@ def test_confusion_matrix_counts_true_rows_and_predicted_columns() -> None:
 def test_confusion_matrix_rejects_bad_labels() -> None:
     with pytest.raises(ShapeError):
         confusion_matrix(np.zeros(3), np.zeros(4), 2)
-    with pytest.raises(InputError, match="0..1"):
+    with pytest.raises(InputError, match=r"0..1"):
         confusion_matrix(np.array([0, 5]), np.array([0, 1]), 2)
 
 

@@ -83,7 +83,7 @@ def drawing(image: np.ndarray) -> dict:
 def test_predict_answers_what_the_network_predicts_for_the_preprocessed_image(server, net, digits) -> None:
     images, labels = digits
     correct = 0
-    for image, label in zip(images[:5], labels[:5]):
+    for image, label in zip(images[:5], labels[:5], strict=True):
         status, answer = post(server, drawing(image))
         assert status == 200, answer
         expected_input = to_mnist(image)
@@ -258,7 +258,10 @@ def test_a_body_over_the_limit_gets_413(server) -> None:
         server, "POST", "/api/predict", b" " * (MAX_BODY + 1), {"Content-Type": "application/json"}
     )
     assert status == 413 and "more than the limit" in json.loads(body)["error"]
-    declared = b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 999999999999\r\n\r\n"
+    declared = (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 999999999999\r\n\r\n"
+    )
     assert _raw(server, declared).startswith(b"HTTP/1.1 413")
 
 
@@ -365,7 +368,7 @@ def load_test(server: AppServer, body: bytes, clients: int, requests: int, deadl
                     latencies.append(elapsed)
                     if response.status != 200 or b'"prediction"' not in answer:
                         errors.append(f"{response.status}: {answer[:200]!r}")
-        except Exception as error:  # noqa: BLE001 (a test collecting every failure)
+        except Exception as error:  # a test collecting every failure
             with lock:
                 errors.append(repr(error))
         finally:

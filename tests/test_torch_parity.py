@@ -11,11 +11,11 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
-def nchw(x: np.ndarray) -> "torch.Tensor":
+def nchw(x: np.ndarray) -> torch.Tensor:
     return torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
 
 
-def nhwc(t: "torch.Tensor") -> np.ndarray:
+def nhwc(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy().transpose(0, 2, 3, 1)
 
 
@@ -140,5 +140,5 @@ def test_a_whole_training_step_matches_torch(rng):
     loss = F.cross_entropy(h @ dense_w + dense_b, torch.tensor(y))
     loss.backward()
     assert net.history["loss"][0] == pytest.approx(loss.item(), rel=1e-12)
-    for p, t in zip(net.parameters(), (conv_w, conv_b, dense_w, dense_b)):
+    for p, t in zip(net.parameters(), (conv_w, conv_b, dense_w, dense_b), strict=True):
         np.testing.assert_allclose(p.value, (t - 0.1 * t.grad).detach().numpy(), rtol=1e-10, atol=1e-12)

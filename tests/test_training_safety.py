@@ -41,9 +41,9 @@ def state(net: gn.Network) -> tuple[list[np.ndarray], list[dict[str, np.ndarray]
 def same_state(a, b) -> bool:
     (wa, ma, sa, ra), (wb, mb, sb, rb) = a, b
     same_moments = len(ma) == len(mb) and all(
-        x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x) for x, y in zip(ma, mb)
+        x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x) for x, y in zip(ma, mb, strict=True)
     )
-    return all(np.array_equal(x, y) for x, y in zip(wa, wb)) and same_moments and sa == sb and ra == rb
+    return all(np.array_equal(x, y) for x, y in zip(wa, wb, strict=True)) and same_moments and sa == sb and ra == rb
 
 
 # Divergence ---------------------------------------------------------------------------------------
@@ -164,13 +164,13 @@ def test_keyboard_interrupt_inside_a_batch_leaves_the_network_consistent():
     assert not any(layer.training for layer in net.layers)
     assert len(net.history["loss"]) == 1
     assert net.optimizer.steps == 7  # seven complete steps, the eighth never started
-    assert all(np.array_equal(a, p.value) for a, p in zip(wire.seen, net.parameters()))
+    assert all(np.array_equal(a, p.value) for a, p in zip(wire.seen, net.parameters(), strict=True))
     net.fit(X, Y, epochs=1)
     assert not net.interrupted and len(net.history["loss"]) == 2
 
 
 def test_sigint_stops_after_the_current_batch():
-    net, wire = tripwire_net({8}, lambda: signal.raise_signal(signal.SIGINT))
+    net, _wire = tripwire_net({8}, lambda: signal.raise_signal(signal.SIGINT))
     with pytest.raises(KeyboardInterrupt, match=r"stopped after batch 3/5 of epoch 2.*holds the 1 complete epochs"):
         net.fit(X, Y)
     assert net.interrupted and net.optimizer.steps == 8  # the batch that saw Ctrl-C finished its step
@@ -180,7 +180,7 @@ def test_sigint_stops_after_the_current_batch():
 
 def test_sigint_in_an_epochs_last_batch_lets_that_epoch_finish():
     epochs_seen = []
-    net, wire = tripwire_net({5}, lambda: signal.raise_signal(signal.SIGINT))
+    net, _wire = tripwire_net({5}, lambda: signal.raise_signal(signal.SIGINT))
     with pytest.raises(KeyboardInterrupt, match=r"stopped after epoch 1"):
         net.fit(X, Y, validation_data=(X, Y), callbacks=[lambda net, epoch, logs: epochs_seen.append(epoch)])
     assert epochs_seen == [1] and len(net.history["val_loss"]) == 1
@@ -188,14 +188,14 @@ def test_sigint_in_an_epochs_last_batch_lets_that_epoch_finish():
 
 
 def test_sigint_in_the_last_batch_of_the_last_epoch_still_interrupts():
-    net, wire = tripwire_net({15}, lambda: signal.raise_signal(signal.SIGINT))
+    net, _wire = tripwire_net({15}, lambda: signal.raise_signal(signal.SIGINT))
     with pytest.raises(KeyboardInterrupt, match=r"stopped after epoch 3"):
         net.fit(X, Y)
     assert len(net.history["loss"]) == 3 and net.interrupted
 
 
 def test_a_second_sigint_stops_at_once():
-    net, wire = tripwire_net({8}, lambda: [signal.raise_signal(signal.SIGINT) for _ in range(2)])
+    net, _wire = tripwire_net({8}, lambda: [signal.raise_signal(signal.SIGINT) for _ in range(2)])
     with pytest.raises(KeyboardInterrupt):
         net.fit(X, Y)
     assert net.optimizer.steps == 7 and net.interrupted

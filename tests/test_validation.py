@@ -135,7 +135,8 @@ CASES = [
         "label too large",
         lambda: classifier().fit(X, Y + 1),
         gn.InputError,
-        r"labels must be in \[0, 3\) for a network with 3 outputs, got y values from 1 to 3: give the last layer 4 outputs",
+        r"labels must be in \[0, 3\) for a network with 3 outputs, got y values from 1 to 3: "
+        r"give the last layer 4 outputs",
     ),
     (
         "negative label",
@@ -153,7 +154,8 @@ CASES = [
         "one-hot rows that are not",
         lambda: classifier().fit(X, np.ones((12, 3))),
         gn.InputError,
-        r"cross_entropy expects each row of y to be one-hot or probabilities summing to 1, but 12 rows are not, the first row 0",
+        r"cross_entropy expects each row of y to be one-hot or probabilities summing to 1, "
+        r"but 12 rows are not, the first row 0",
     ),
     (
         "negative probabilities",
@@ -390,7 +392,7 @@ def test_checks_run_before_any_work():
         net.fit(X, Y + 1, learning_rate=0.5, epochs=3)
     assert net.optimizer.learning_rate == rate
     assert net.history["loss"] == [] and net.optimizer.steps == 0
-    assert all(np.array_equal(a, p.value) for a, p in zip(weights, net.parameters()))
+    assert all(np.array_equal(a, p.value) for a, p in zip(weights, net.parameters(), strict=True))
 
 
 def test_integer_images_and_bool_features_are_accepted():

@@ -12,6 +12,7 @@ from glassnet.errors import (
     ShapeError,
     UnsaveableError,
 )
+from glassnet.fast import fast_enabled, set_fast
 from glassnet.layers import (
     Activation,
     AvgPool2D,
@@ -28,7 +29,6 @@ from glassnet.layers import (
     Softmax,
     Tanh,
 )
-from glassnet.fast import fast_enabled, set_fast
 from glassnet.losses import Loss
 from glassnet.network import Network
 from glassnet.parameter import Parameter

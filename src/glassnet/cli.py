@@ -276,7 +276,7 @@ def predict_command(args: argparse.Namespace) -> int:
     images = np.stack([to_mnist(load_image(path)) for path in args.images])  # (N, 28, 28, 1)
     outputs = net.predict(images)
     is_probability = bool(np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-3))
-    for path, row in zip(args.images, outputs):
+    for path, row in zip(args.images, outputs, strict=True):
         best = np.argsort(-row, kind="stable")[:3]
         shown = ", ".join(f"{k}: {row[k]:.1%}" if is_probability else f"{k}: {row[k]:.3f}" for k in best)
         print(f"{path}: {best[0]}  (top 3 {'probabilities' if is_probability else 'scores'}: {shown})")

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+
 import numpy as np
 
 from glassnet.errors import GlassnetError

@@ -42,7 +42,7 @@ def resolve_padding(padding: int | tuple[int, int] | str, size: Pair, kernel: Pa
         return (0, 0), (0, 0)
     if padding == "same":
         amounts = []
-        for n, k, s in zip(size, kernel, stride):
+        for n, k, s in zip(size, kernel, stride, strict=True):
             total = max((math.ceil(n / s) - 1) * s + k - n, 0)
             amounts.append((total // 2, total - total // 2))
         return amounts[0], amounts[1]

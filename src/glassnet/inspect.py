@@ -113,7 +113,7 @@ def filters_figure(layer: Conv2D, title: str = "") -> Figure:
     rows = -(-len(images) // columns)
     figure = figure_module.Figure(figsize=(1.1 * columns, 1.1 * rows + 0.5), layout="constrained")
     limit = float(np.abs(images).max()) or 1.0
-    for index, (ax, image) in enumerate(zip(_grid(figure, len(images), columns), images)):
+    for index, (ax, image) in enumerate(zip(_grid(figure, len(images), columns), images, strict=True)):
         ax.imshow(image, cmap="gray", vmin=-limit, vmax=limit)
         ax.set_title(str(index), fontsize=8)
     figure.suptitle(title or f"filters of {layer!r}")
@@ -153,7 +153,7 @@ def activations_figure(
     rows = [("input", np.asarray(sample))] if sample is not None else []
     rows += [(item.name, item.values) for item in activations]
     figure = figure_module.Figure(figsize=(12, 1.2 * len(rows) + 0.4), layout="constrained")
-    for ax, (name, values) in zip(figure.subplots(len(rows), 1, squeeze=False).ravel(), rows):
+    for ax, (name, values) in zip(figure.subplots(len(rows), 1, squeeze=False).ravel(), rows, strict=True):
         ax.set_title(f"{name}  {tuple(values.shape)}", fontsize=9, loc="left")
         if values.ndim == 3:
             low, high = float(values.min()), float(values.max())

@@ -221,7 +221,7 @@ def resume_training(net: Network, path: PathLike) -> None:
             f"{os.fspath(path)}: cannot resume, the checkpoint was trained with {theirs['optimizer']['type']}, "
             f"this network uses {mine['optimizer']['type']}: use the same optimizer"
         )
-    for layer, stored in zip(net.layers, loaded.layers):
+    for layer, stored in zip(net.layers, loaded.layers, strict=True):
         for name, param in vars(stored).items():
             if isinstance(param, Parameter):  # same architecture: the same Parameters exist in layer
                 target = getattr(layer, name)

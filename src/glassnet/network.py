@@ -232,8 +232,9 @@ class Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
         Arguments left as None take the constructor's values. A second fit trains `epochs` more
-        epochs. After each epoch its metrics are appended to `history`, and each callback is called as callback(net, epoch, logs); setting
-        `net.stop_training = True` ends training after that epoch.
+        epochs. After each epoch its metrics are appended to `history`, and each callback is called
+        as callback(net, epoch, logs); setting `net.stop_training = True` ends training after that
+        epoch.
 
         checkpoint=PATH saves the model and its training state there (atomically) after every epoch.
         resume=PATH first loads such a checkpoint of this same network (weights, optimizer state,

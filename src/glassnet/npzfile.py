@@ -101,7 +101,7 @@ class NpzReader:
         names = [info.filename for info in infos]
         if len(set(names)) != len(names):
             raise ModelFileError(f"{label}: the zip archive names an entry twice: the file is corrupt")
-        self._infos = {name.removesuffix(".npy"): info for name, info in zip(names, infos)}
+        self._infos = {name.removesuffix(".npy"): info for name, info in zip(names, infos, strict=True)}
         self.headers: dict[str, ArrayHeader] = {}
         for key, info in self._infos.items():
             with _parsing(label, f"reading the header of entry {key!r}"):

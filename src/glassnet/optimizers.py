@@ -42,7 +42,7 @@ class Optimizer:
         if len(self.state) != len(params):
             self.state = [{} for _ in params]
         self.steps += 1
-        for param, state in zip(params, self.state):
+        for param, state in zip(params, self.state, strict=True):
             if param.grad is not None:
                 self.update(param, param.grad, state)
 

@@ -58,7 +58,7 @@ def format_confusion(matrix: np.ndarray, class_names: Sequence[str]) -> str:
     width = max(5, *(len(str(int(v))) for v in matrix.ravel()), *(len(name[:5]) for name in names))
     header = f"{CORNER:<{label_width}} " + " ".join(f"{name[:5]:>{width}}" for name in names) + "  accuracy"
     lines = [header]
-    for name, row, acc in zip(names, matrix, per_class_accuracy(matrix)):
+    for name, row, acc in zip(names, matrix, per_class_accuracy(matrix), strict=True):
         shown = "-" if np.isnan(acc) else f"{acc:.4f}"
         lines.append(f"{name:<{label_width}} " + " ".join(f"{int(v):>{width}}" for v in row) + f"  {shown:>8}")
     return "\n".join(lines)
@@ -76,7 +76,7 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "") -> 
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
     ticker = import_extra("matplotlib.ticker", "plot", "plotting")
     figure = figure_module.Figure(figsize=(10, 4), layout="constrained")
-    for axes, metric in zip(figure.subplots(1, 2), ("loss", "accuracy")):
+    for axes, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
         for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
             values = list(history.get(key) or [])
             if values:

@@ -102,7 +102,7 @@ def mistakes_figure(
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax in axes:
         ax.set_axis_off()
-    for ax, index in zip(axes, indices):
+    for ax, index in zip(axes, indices, strict=False):
         predicted = int(outputs[index].argmax())
         ax.imshow(images[index].reshape(images.shape[1:3]), cmap="gray_r")
         ax.set_title(
@@ -133,7 +133,7 @@ def _accuracy_table(matrix: np.ndarray, class_names: Sequence[str]) -> str:
     rows = "".join(
         f"<tr><th>{html.escape(str(name))}</th><td>{int(total):,}</td>"
         f"<td>{'-' if np.isnan(accuracy) else f'{accuracy:.2%}'}</td></tr>"
-        for name, total, accuracy in zip(class_names, matrix.sum(axis=1), per_class_accuracy(matrix))
+        for name, total, accuracy in zip(class_names, matrix.sum(axis=1), per_class_accuracy(matrix), strict=True)
     )
     return f"<table><tr><th>class</th><th>images</th><th>accuracy</th></tr>{rows}</table>"
 

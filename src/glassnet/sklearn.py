@@ -22,7 +22,7 @@ try:
     from sklearn.utils.validation import validate_data
 except ImportError:  # scikit-learn < 1.6
 
-    def validate_data(estimator: Any, /, X: Any = "no_validation", y: Any = "no_validation", **kwargs: Any) -> Any:  # noqa: N803
+    def validate_data(estimator: Any, /, X: Any = "no_validation", y: Any = "no_validation", **kwargs: Any) -> Any:
         return estimator._validate_data(X, y, **kwargs)
 
 
@@ -92,9 +92,9 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any) -> GlassClassifier:  # noqa: N803  (scikit-learn's names)
+    def fit(self, X: Any, y: Any) -> GlassClassifier:  # scikit-learn's names
         """Build a fresh network for X's shape and y's classes and train it; returns self."""
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])  # noqa: N806
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -130,18 +130,18 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         """Fitted once a fit has finished (a failed fit leaves n_features_in_ but no network_)."""
         return hasattr(self, "network_")
 
-    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+    def predict_proba(self, X: Any) -> np.ndarray:
         """The probability of each class, columns in the order of classes_.
 
         Shapes:
             X (n_samples, n_features) -> (n_samples, K) float64, rows summing to 1.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])  # noqa: N806
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         probs = self.network_.predict(self._reshape(X, self._sample_shape(X.shape[1]))).astype(np.float64)
         return np.asarray(probs / probs.sum(axis=1, keepdims=True))  # exact sums in float64
 
-    def predict(self, X: Any) -> np.ndarray:  # noqa: N803
+    def predict(self, X: Any) -> np.ndarray:
         """The most probable class label of each sample.
 
         Shapes:
@@ -169,7 +169,7 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         return tuple(int(d) for d in shape)
 
     @staticmethod
-    def _reshape(X: np.ndarray, shape: Shape) -> np.ndarray:  # noqa: N803
+    def _reshape(X: np.ndarray, shape: Shape) -> np.ndarray:
         return X.reshape(len(X), *shape)  # (n_samples, *input_shape)
 
     def _layers(self, shape: Shape, n_classes: int) -> list[Layer]:

@@ -23,7 +23,7 @@ def summary_table(net: Network, input_shape: Shape | None) -> str:
     rows = [("Layer", "Output shape", "Parameters")]
     if input_shape is not None:
         rows.append(("Input", format_shape(input_shape), ""))
-    for layer, shape in zip(net.layers, shapes):
+    for layer, shape in zip(net.layers, shapes, strict=True):
         count = sum(p.size for p in layer.parameters())
         rows.append((repr(layer), format_shape(shape), f"{count:,}"))
     total = sum(p.size for p in net.parameters())

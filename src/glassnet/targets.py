@@ -77,8 +77,9 @@ def prepare_targets(
     if targets.ndim == 1:
         if classes is not None and classes > 1:
             raise InputError(
-                f"{name} holds one {y.dtype} value per sample, but the network gives {classes} outputs: for class "
-                f"labels pass integers, {name.split()[-1]}.astype(np.int64); for one target per sample end with 1 output"
+                f"{name} holds one {y.dtype} value per sample, but the network gives {classes} outputs: "
+                f"for class labels pass integers, {name.split()[-1]}.astype(np.int64); "
+                "for one target per sample end with 1 output"
             )
         targets = targets.reshape(n, 1)  # (N, 1)
     if output is not None:
@@ -122,7 +123,7 @@ def check_output_shape(output: Shape, shape: tuple[int, ...], name: str = "y") -
         name: the targets' name in the message.
     """
     got = tuple(shape[1:])
-    if got == output or (len(got) == len(output) and all(o in (None, g) for o, g in zip(output, got))):
+    if got == output or (len(got) == len(output) and all(o in (None, g) for o, g in zip(output, got, strict=True))):
         return
     dims = ", ".join("?" if d is None else str(d) for d in output)
     if len(output) == 1 and len(got) == 1 and output[0] is not None and got[0] > output[0]:

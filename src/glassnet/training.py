@@ -54,9 +54,9 @@ class Snapshot:
 
     def restore(self, net: Network) -> None:
         """Write the copies back, in place, so arrays the user holds see the restored values."""
-        for param, value in zip(net.parameters(), self.values):
+        for param, value in zip(net.parameters(), self.values, strict=True):
             np.copyto(param.value, value)
-        for layer, buffers in zip(net.layers, self.buffers):
+        for layer, buffers in zip(net.layers, self.buffers, strict=True):
             current = layer.buffers()
             for key, array in buffers.items():
                 np.copyto(current[key], array)

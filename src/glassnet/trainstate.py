@@ -27,7 +27,7 @@ def training_state(net: Network) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     optimizer, params = net.optimizer, net.parameters()
     states = optimizer.state if len(optimizer.state) == len(params) else []  # step() would reset a stale one
     arrays: dict[str, np.ndarray] = {}
-    for index, (state, param) in enumerate(zip(states, params)):
+    for index, (state, param) in enumerate(zip(states, params, strict=False)):
         for key, value in state.items():
             if np.shape(value) != param.shape:
                 raise UnsaveableError(
@@ -138,7 +138,7 @@ def restore_training(net: Network, info: dict[str, Any], arrays: dict[str, np.nd
     if states and len(states) != len(params):
         raise ModelFileError(f"{where}: optimizer state for {len(states)} parameters, the network has {len(params)}")
     restored = []
-    for index, (keys, param) in enumerate(zip(states, params)):
+    for index, (keys, param) in enumerate(zip(states, params, strict=False)):
         state = {key: arrays[f"optimizer/{index}/{key}"] for key in keys}
         for key, value in state.items():
             bad = value.shape != param.shape or value.dtype.kind != "f" or not np.isfinite(value).all()

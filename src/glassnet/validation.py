@@ -174,7 +174,8 @@ def cast_input(x: np.ndarray, dtype: np.dtype, name: str = "x") -> np.ndarray:
         if bad is not None:
             count, first = bad
             raise InputError(
-                f"{name} has {count} values beyond the range of {cast.dtype} (|value| > {np.finfo(cast.dtype).max:.3g}), "
+                f"{name} has {count} values beyond the range of {cast.dtype} "
+                f"(|value| > {np.finfo(cast.dtype).max:.3g}), "
                 f"the first at index {first}: scale {name.split()[-1]} down, e.g. to [0, 1]"
             )
     return cast

@@ -198,7 +198,7 @@ def _to_splits(arrays: list[np.ndarray], labels: list[Path]) -> tuple[Split, Spl
             raise DataFormatError(f"{labels[i + 1]}: expected labels in 0..9, found {targets.min()}..{targets.max()}")
     splits = []
     for images, targets in (arrays[:2], arrays[2:]):
-        x = np.empty(images.shape + (1,), dtype=np.float32)  # (N, 28, 28, 1)
+        x = np.empty((*images.shape, 1), dtype=np.float32)  # (N, 28, 28, 1)
         np.divide(images[..., None], np.float32(255), out=x)  # out= measured 10x faster here
         splits.append((x, targets.astype(np.int64)))
     return splits[0], splits[1]

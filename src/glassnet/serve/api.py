@@ -157,7 +157,8 @@ class Predictor:
             ) from None
         if not shapes or (shapes[-1] is not None and len(shapes[-1]) != 1):
             raise InputError(
-                f"the model must give one score per class, (N, classes); it gives {format_shape(shapes[-1] if shapes else None)}"
+                "the model must give one score per class, (N, classes); "
+                f"it gives {format_shape(shapes[-1] if shapes else None)}"
             )
         self.net = net
         self.lock = threading.Lock()
@@ -199,7 +200,7 @@ class Predictor:
                 "output_shape": format_shape(shape),
                 "parameters": sum(p.size for p in layer.parameters()),
             }
-            for layer, shape in zip(self.net.layers, shapes)
+            for layer, shape in zip(self.net.layers, shapes, strict=True)
         ]
         return {
             "text": self.net.summary(INPUT_SHAPE),

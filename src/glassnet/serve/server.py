@@ -114,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
             status, payload = route(urlsplit(self.path).path)
         except RequestError as error:
             status, payload = error.status, {"error": str(error)}
-        except Exception:  # noqa: BLE001 (a bug must cost one request, not the server)
+        except Exception:  # a bug must cost one request, not the server
             traceback.print_exc(file=sys.stderr)
             status, payload = 500, {"error": "internal server error (see the server's log)"}
             self.close_connection = True
