@@ -164,6 +164,12 @@ def test_layer_alone_creates_parameters_on_first_forward_and_keeps_float64():
     assert layer.forward(np.ones((1, 3))).dtype == np.float64
 
 
+@pytest.mark.parametrize("make", [lambda: gn.Dense(3, 2), lambda: gn.Conv2D(1, 2, 3)], ids=["Dense", "Conv2D"])
+def test_backward_before_the_first_forward_says_so(make):
+    with pytest.raises(gn.NotReadyError, match=r"has no weight yet: call forward\(x\) before backward\(grad\)"):
+        make().backward(np.ones((1, 2)))
+
+
 @pytest.mark.parametrize(
     ("make", "shape", "message"),
     [

@@ -216,7 +216,7 @@ def layer_specs(layers: object, where: str) -> list[LayerSpec]:
     return specs
 
 
-def _arguments(cls: type) -> tuple[set[str], set[str]]:
+def _arguments(cls: type[object]) -> tuple[set[str], set[str]]:
     """The (required, optional) keyword arguments of a class's constructor. Args: cls: the class."""
     if cls.__init__ is object.__init__:
         return set(), set()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], float]:
+def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Callable[[str], float]:
     """An argparse type: a `kind` number above (strict) or at least `minimum`."""
 
     def parse(text: str) -> float:
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="glassnet", description="Train, evaluate and use glassnet networks on MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    dataset = {"choices": list(DATASETS), "default": "mnist", "help": "the data set (default: mnist)"}
+    dataset: dict[str, Any] = {"choices": list(DATASETS), "default": "mnist", "help": "the data set (default: mnist)"}
 
     train = commands.add_parser("train", help="train a network and save it")
     train.add_argument(
@@ -325,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the glassnet command; returns the exit status. Args: argv: the arguments (default sys.argv[1:])."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status: int = args.run(args)
+        return status
     except (GlassnetError, ValueError, TypeError, OSError) as error:
         print(f"glassnet: error: {_one_line(error)}", file=sys.stderr)
         return 1

@@ -129,7 +129,8 @@ class MPIStrategy:
         """Totals over all ranks (loss sums, counts)."""
         totals = np.array(values, dtype=np.float64)
         self.comm.Allreduce(self.mpi.IN_PLACE, totals, op=self.mpi.SUM)
-        return totals.tolist()
+        sums: list[float] = totals.tolist()
+        return sums
 
     def end_epoch(self, layers: Sequence[Layer]) -> None:
         """Average the non-trained state (BatchNorm running statistics) over ranks."""

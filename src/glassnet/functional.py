@@ -101,7 +101,8 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
         i, j = divmod(position, kernel[1])
         block[...] = x[:, i : i + last_row : stride[0], j : j + last_col : stride[1], 0]
     positions[width] = 1
-    return positions.reshape(width + 1, rows).T  # (N*OH*OW, KH*KW + 1), a transposed view
+    cols_view: np.ndarray = positions.reshape(width + 1, rows).T  # (N*OH*OW, KH*KW + 1), a transposed view
+    return cols_view
 
 
 def scatter_windows(blocks: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride: Pair) -> np.ndarray:

@@ -36,7 +36,7 @@ def import_extra(module: str, extra: str, purpose: str) -> ModuleType:
         raise MissingExtraError(f'{purpose} needs {package}: pip install "glassnet[{extra}]"') from None
 
 
-def load_image(path: str | os.PathLike) -> np.ndarray:
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as an array: .npy with NumPy, anything else (PNG, JPEG, ...) with Pillow.
 
     Args:
@@ -48,7 +48,8 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if path.suffix.lower() == ".npy":
         try:
-            return np.load(path, allow_pickle=False)
+            array: np.ndarray = np.load(path, allow_pickle=False)
+            return array
         except ValueError as error:
             raise InputError(f"{path}: not a NumPy array file ({error})") from None
     if not path.is_file():
@@ -106,7 +107,8 @@ def _gray(image: np.ndarray) -> np.ndarray:
             return alpha  # strokes drawn on a transparent canvas
         values = values[..., :3]
     if channels in (3, 4):
-        return values @ np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma, as Pillow's "L"
+        gray: np.ndarray = values @ np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma, as Pillow's "L"
+        return gray
     return values.reshape(image.shape[:2])  # (H, W)
 
 
@@ -149,7 +151,8 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """
     rows = _resize_matrix(image.shape[0], size[0])  # (height, H)
     cols = _resize_matrix(image.shape[1], size[1])  # (width, W)
-    return rows @ image @ cols.T
+    resized: np.ndarray = rows @ image @ cols.T
+    return resized
 
 
 def _resize_matrix(old: int, new: int) -> np.ndarray:
@@ -159,7 +162,8 @@ def _resize_matrix(old: int, new: int) -> np.ndarray:
         starts, ends = edges[:-1, None], edges[1:, None]
         cells = np.arange(old)[None, :]
         overlap = np.clip(np.minimum(ends, cells + 1) - np.maximum(starts, cells), 0.0, None)
-        return overlap / overlap.sum(axis=1, keepdims=True)
+        weights: np.ndarray = overlap / overlap.sum(axis=1, keepdims=True)
+        return weights
     centres = np.clip((np.arange(new) + 0.5) * (old / new) - 0.5, 0, old - 1)  # bilinear, half-pixel centres
     low = np.floor(centres).astype(int)
     high = np.minimum(low + 1, old - 1)

@@ -41,4 +41,5 @@ def draw_weight(rng: np.random.Generator, init: str, shape: tuple[int, ...], fan
 
 
 def _uniform(rng: np.random.Generator, shape: tuple[int, ...], limit: float) -> np.ndarray:
-    return (rng.random(shape, dtype=np.float32) * 2 - 1) * np.float32(limit)
+    weight: np.ndarray = (rng.random(shape, dtype=np.float32) * 2 - 1) * np.float32(limit)
+    return weight

@@ -15,6 +15,7 @@ from glassnet.numerics import first_non_finite, quiet
 from glassnet.validation import network_inputs
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from glassnet.network import Network
@@ -90,7 +91,7 @@ def filter_images(layer: Conv2D) -> np.ndarray:
     return np.moveaxis(layer.weight.value.mean(axis=2), -1, 0)  # (C_out, KH, KW)
 
 
-def _grid(figure: Figure, count: int, columns: int) -> list:
+def _grid(figure: Figure, count: int, columns: int) -> list[Axes]:
     """count image axes in rows of `columns`, without ticks; the spare cells hidden."""
     rows = -(-count // columns)
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
@@ -111,7 +112,7 @@ def filters_figure(layer: Conv2D, title: str = "") -> Figure:
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
     columns = min(len(images), 8)
     rows = -(-len(images) // columns)
-    figure = figure_module.Figure(figsize=(1.1 * columns, 1.1 * rows + 0.5), layout="constrained")
+    figure: Figure = figure_module.Figure(figsize=(1.1 * columns, 1.1 * rows + 0.5), layout="constrained")
     limit = float(np.abs(images).max()) or 1.0
     for index, (ax, image) in enumerate(zip(_grid(figure, len(images), columns), images, strict=True)):
         ax.imshow(image, cmap="gray", vmin=-limit, vmax=limit)
@@ -152,7 +153,7 @@ def activations_figure(
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
     rows = [("input", np.asarray(sample))] if sample is not None else []
     rows += [(item.name, item.values) for item in activations]
-    figure = figure_module.Figure(figsize=(12, 1.2 * len(rows) + 0.4), layout="constrained")
+    figure: Figure = figure_module.Figure(figsize=(12, 1.2 * len(rows) + 0.4), layout="constrained")
     for ax, (name, values) in zip(figure.subplots(len(rows), 1, squeeze=False).ravel(), rows, strict=True):
         ax.set_title(f"{name}  {tuple(values.shape)}", fontsize=9, loc="left")
         if values.ndim == 3:

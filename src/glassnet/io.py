@@ -42,7 +42,7 @@ from glassnet.trainstate import check_training, restore_training, state_entries,
 FORMAT_VERSION = 1
 HEADER_ENTRIES = ("format_version", "architecture", "training")
 NONNEGATIVE_BUFFERS = {"running_var"}
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 
 def save_network(net: Network, path: PathLike) -> None:

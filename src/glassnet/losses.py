@@ -39,7 +39,8 @@ def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def mse_prime(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Its derivative with respect to y_pred: 2 (y_pred - y_true) / size."""
-    return (y_pred - y_true) * y_pred.dtype.type(2 / y_true.size)
+    grad: np.ndarray = (y_pred - y_true) * y_pred.dtype.type(2 / y_true.size)
+    return grad
 
 
 class MSE(Loss):
@@ -75,7 +76,8 @@ class CrossEntropy(Loss):
 
     def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         p = np.clip(y_pred, np.finfo(y_pred.dtype).tiny, 1)
-        return -y_true / p / y_pred.dtype.type(len(y_pred))
+        grad: np.ndarray = -y_true / p / y_pred.dtype.type(len(y_pred))
+        return grad
 
     def loss_from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> float:
         """The loss of softmax(logits), from a log-softmax that never takes log(0)."""

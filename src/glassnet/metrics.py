@@ -19,7 +19,8 @@ def to_labels(y: np.ndarray) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         return (y[:, 0] > 0.5).astype(np.int64)
     if y.ndim == 2:
-        return y.argmax(axis=1)
+        labels: np.ndarray = y.argmax(axis=1)
+        return labels
     raise ShapeError(f"accuracy expected labels (N,) or scores (N, C), got shape {y.shape}: reshape to (N, C)")
 
 

@@ -24,11 +24,11 @@ from glassnet.layers import (
     Softmax,
     Tanh,
 )
-from glassnet.layers.base import Layer, Shape
+from glassnet.layers.base import Layer
 from glassnet.network import Network
 
-INPUT_SHAPE: Shape = (28, 28, 1)  # one MNIST image, HWC
-LAYER_TYPES: dict[str, type] = {
+INPUT_SHAPE: tuple[int, ...] = (28, 28, 1)  # one MNIST image, HWC
+LAYER_TYPES: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (
         Dense,
@@ -239,7 +239,7 @@ def make_layer(spec: object, index: int) -> Layer:
         raise InputError(f"layer {index} ({cls.__name__}): {error}") from None
 
 
-def load_spec(path: str | os.PathLike) -> ModelEntry:
+def load_spec(path: str | os.PathLike[str]) -> ModelEntry:
     """A ModelEntry from a JSON file {"layers": [...], "loss": ..., optional hyper-parameters}.
 
     Args:

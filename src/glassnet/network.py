@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class Network:
         self.layers: list[Layer] = []
         self.loss: Loss | None = None
         self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-        self.input_shape: Shape | None = None
+        self.input_shape: tuple[int, ...] | None = None  # one sample's shape, as last given or loaded
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.fusion
         self.stop_training = False
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.training)
@@ -173,7 +173,7 @@ class Network:
 
     def _loss_and_grad(self, loss: Loss, targets: np.ndarray, out: np.ndarray) -> tuple[float, np.ndarray]:
         if self._fused:
-            return loss.from_logits(targets, out)  # type: ignore[attr-defined]
+            return cast(CrossEntropy, loss).from_logits(targets, out)  # _fused: the loss is CrossEntropy
         return loss(targets, out), loss.gradient(targets, out)
 
     def predict(self, x: object, batch_size: int = 256) -> np.ndarray:
@@ -225,8 +225,8 @@ class Network:
         shuffle: bool = True,
         callbacks: Sequence[Callback] = (),
         verbose: int | None = None,
-        checkpoint: str | os.PathLike | None = None,
-        resume: str | os.PathLike | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: str | os.PathLike[str] | None = None,
         distributed: bool = False,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
@@ -296,7 +296,7 @@ class Network:
 
     # Files --------------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> Network:
+    def save(self, path: str | os.PathLike[str]) -> Network:
         """Write the model and its training state to one .npz file, atomically; returns self.
 
         Args:
@@ -308,7 +308,7 @@ class Network:
         return self
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Network:
+    def load(cls, path: str | os.PathLike[str]) -> Network:
         """Read a model file or checkpoint written by save (gn.ModelFileError if it is not valid).
 
         Args:
@@ -318,7 +318,7 @@ class Network:
 
         return load_network(path)
 
-    def _start_run(self, checkpoint: str | os.PathLike | None, resume: str | os.PathLike | None) -> None:
+    def _start_run(self, checkpoint: str | os.PathLike[str] | None, resume: str | os.PathLike[str] | None) -> None:
         """Load the checkpoint to resume from, and check now, not after an epoch, that checkpoints can be saved."""
         from glassnet.architecture import describe
         from glassnet.io import resume_training  # glassnet.io imports this module

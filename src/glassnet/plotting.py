@@ -43,7 +43,8 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
 def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
     """The fraction of each true class predicted right (NaN for a class with no samples). Shapes: (C, C) -> (C,)."""
     totals = matrix.sum(axis=1)
-    return np.divide(np.diag(matrix), totals, out=np.full(len(matrix), np.nan), where=totals > 0)
+    fractions: np.ndarray = np.divide(np.diag(matrix), totals, out=np.full(len(matrix), np.nan), where=totals > 0)
+    return fractions
 
 
 def format_confusion(matrix: np.ndarray, class_names: Sequence[str]) -> str:
@@ -75,7 +76,7 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "") -> 
         raise InputError("no training history to plot: the model has not completed an epoch")
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
     ticker = import_extra("matplotlib.ticker", "plot", "plotting")
-    figure = figure_module.Figure(figsize=(10, 4), layout="constrained")
+    figure: Figure = figure_module.Figure(figsize=(10, 4), layout="constrained")
     for axes, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
         for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
             values = list(history.get(key) or [])
@@ -101,7 +102,7 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str 
     """
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
     size = len(class_names)
-    figure = figure_module.Figure(figsize=(1.5 + 0.6 * size, 1.0 + 0.6 * size), layout="constrained")
+    figure: Figure = figure_module.Figure(figsize=(1.5 + 0.6 * size, 1.0 + 0.6 * size), layout="constrained")
     axes = figure.subplots()
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     image = axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
@@ -123,7 +124,7 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str 
     return figure
 
 
-def check_plot_path(path: str | os.PathLike) -> None:
+def check_plot_path(path: str | os.PathLike[str]) -> None:
     """Fail before any work when a plot cannot be written: no matplotlib, unknown format, no folder.
 
     Args:
@@ -141,7 +142,7 @@ def check_plot_path(path: str | os.PathLike) -> None:
         raise FileNotFoundError(f"{Path(path).parent}: no such folder to write the plot in")
 
 
-def save_figure(figure: Figure, path: str | os.PathLike) -> None:
+def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
     """Write a Figure to an image file (format from the extension, e.g. .png, .svg, .pdf).
 
     Args:

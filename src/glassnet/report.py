@@ -98,7 +98,7 @@ def mistakes_figure(
     indices = confident_mistakes(outputs, y_true, count)
     columns = 8
     rows = max(1, -(-len(indices) // columns))
-    figure = figure_module.Figure(figsize=(1.4 * columns, 1.7 * rows + 0.4), layout="constrained")
+    figure: Figure = figure_module.Figure(figsize=(1.4 * columns, 1.7 * rows + 0.4), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax in axes:
         ax.set_axis_off()
@@ -204,7 +204,7 @@ def build_report(
 
 def write_report(
     net: Network,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     x_test: np.ndarray,
     y_test: np.ndarray,
     class_names: Sequence[str] = DIGITS,

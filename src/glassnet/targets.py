@@ -99,8 +99,9 @@ def _labels(y: np.ndarray, output: Shape | None, dtype: np.dtype, name: str) -> 
         )
     labels = y.astype(np.int64)
     low, high = int(labels.min()), int(labels.max())
-    known = output is not None and output[0] is not None
-    classes = output[0] if known else high + 1  # type: ignore[index]
+    declared = output[0] if output is not None else None
+    known = declared is not None
+    classes = declared if declared is not None else high + 1
     if low < 0 and not known:
         raise InputError(
             f"labels must be ints >= 0, got {name} values from {low} to {high}: remap them to 0, 1, 2, ..."

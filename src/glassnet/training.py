@@ -180,10 +180,10 @@ def train_epoch(
         net._set_training(False)
         progress.close()
     parallel.end_epoch(net.layers)
-    total_loss, correct, seen = parallel.sum([total_loss, correct, seen])
-    logs = {"loss": total_loss / seen}
+    loss_sum, correct_sum, seen_sum = parallel.sum([total_loss, correct, seen])  # over every process
+    logs = {"loss": loss_sum / seen_sum}
     if labels is not None:
-        logs["accuracy"] = correct / seen
+        logs["accuracy"] = correct_sum / seen_sum
     return logs
 
 

@@ -54,7 +54,8 @@ def rng_to_json(rng: np.random.Generator) -> dict[str, Any]:
             f"net.rng uses the bit generator {state.get('bit_generator')!r}; model files store "
             f"{', '.join(BIT_GENERATORS)}: use np.random.default_rng"
         )
-    return _jsonable(state)
+    jsonable: dict[str, Any] = _jsonable(state)
+    return jsonable
 
 
 def _jsonable(value: Any) -> Any:

@@ -83,7 +83,7 @@ def download(url: str, dest: Path, *, md5: str, timeout: float = 30.0, progress:
                 )
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
         if isinstance(exc, urllib.error.HTTPError):
-            reason = f"HTTP {exc.code} {exc.reason}"
+            reason: object = f"HTTP {exc.code} {exc.reason}"
         else:
             reason = getattr(exc, "reason", None) or exc
         raise DownloadError(f"could not download {url} ({type(exc).__name__}: {reason}); {hint}") from exc

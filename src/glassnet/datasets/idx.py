@@ -8,14 +8,13 @@ import math
 import os
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO
 
 import numpy as np
 
 from glassnet.atomic import atomic_write
 from glassnet.errors import GlassnetError
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 Source = PathLike | bytes | bytearray | memoryview
 Reader = Callable[[int], bytes | bytearray]
 
@@ -60,7 +59,7 @@ def encode_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
 class _GzipStream:
     """Reads decompressed bytes from a gzip stream, never producing more than asked for."""
 
-    def __init__(self, raw: BinaryIO, label: str) -> None:
+    def __init__(self, raw: io.BufferedIOBase, label: str) -> None:
         """Wrap an open binary gzip file. Args: raw: the file; label: its name for errors."""
         self._raw = raw
         self._label = label
@@ -169,7 +168,7 @@ def read_idx(source: Source) -> np.ndarray:
         return _read_stream(f, os.fspath(source))
 
 
-def _read_stream(f: BinaryIO, label: str) -> np.ndarray:
+def _read_stream(f: io.BufferedIOBase, label: str) -> np.ndarray:
     """Read an IDX array from an open seekable file. Args: f: the file; label: name for errors."""
     total = f.seek(0, io.SEEK_END)
     f.seek(0)

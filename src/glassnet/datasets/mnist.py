@@ -43,7 +43,7 @@ def idx_md5(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def load_mnist(path: str | os.PathLike | None = None) -> tuple[Split, Split]:
+def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split]:
     """Load MNIST as ((x_train, y_train), (x_test, y_test)).
 
     Args:

@@ -65,11 +65,13 @@ class Tanh(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = np.tanh(float_input(x))
-        return self.y
+        y: np.ndarray = np.tanh(float_input(x))
+        self.y = y
+        return y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * (1 - self.y * self.y)
+        dx: np.ndarray = grad * (1 - self.y * self.y)
+        return dx
 
 
 class Sigmoid(_Elementwise):
@@ -80,11 +82,13 @@ class Sigmoid(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = 0.5 * (1 + np.tanh(0.5 * float_input(x)))
-        return self.y
+        y: np.ndarray = 0.5 * (1 + np.tanh(0.5 * float_input(x)))
+        self.y = y
+        return y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * self.y * (1 - self.y)
+        dx: np.ndarray = grad * self.y * (1 - self.y)
+        return dx
 
 
 class ReLU(_Elementwise):
@@ -97,11 +101,13 @@ class ReLU(_Elementwise):
     preferred_init = "he"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = np.maximum(float_input(x), 0)
-        return self.y
+        y: np.ndarray = np.maximum(float_input(x), 0)
+        self.y = y
+        return y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * (self.y > 0)
+        dx: np.ndarray = grad * (self.y > 0)
+        return dx
 
 
 class LeakyReLU(_Elementwise):
@@ -123,11 +129,14 @@ class LeakyReLU(_Elementwise):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = float_input(x)
-        self.slope = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
-        return x * self.slope
+        slope: np.ndarray = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
+        self.slope = slope
+        y: np.ndarray = x * slope
+        return y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * self.slope
+        dx: np.ndarray = grad * self.slope
+        return dx
 
     def config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -152,10 +161,12 @@ class Softmax(_Elementwise):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self.y
-        return y * (grad - (grad * y).sum(axis=-1, keepdims=True))
+        dx: np.ndarray = y * (grad - (grad * y).sum(axis=-1, keepdims=True))
+        return dx
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis, shifted by the row maximum so exp never overflows."""
     e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    p: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return p

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.errors import ShapeError
+from glassnet.errors import NotReadyError, ShapeError
 from glassnet.parameter import Parameter
 
 Shape = tuple[int | None, ...]  # one sample's shape; None marks a size not known yet
@@ -94,6 +94,19 @@ def check_rank(layer: Layer, input_shape: Shape | None, rank: int, expected: str
     """Raise ShapeError if a known input shape does not have `rank` axes per sample."""
     if input_shape is not None and len(input_shape) != rank:
         raise shape_error(layer, expected, input_shape, fix)
+
+
+def created(param: Parameter | None, layer: Layer, name: str) -> Parameter:
+    """A parameter the layer creates at its first forward (or initialize), or a clear error without it.
+
+    Args:
+        param: the layer's attribute, None until created.
+        layer: the layer, for the message.
+        name: the attribute's name, for the message.
+    """
+    if param is None:
+        raise NotReadyError(f"{layer!r} has no {name} yet: call forward(x) before backward(grad)")
+    return param
 
 
 def cast_like(value: np.ndarray, x: np.ndarray) -> np.ndarray:

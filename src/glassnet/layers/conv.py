@@ -17,7 +17,7 @@ from glassnet.functional import (
     to_pair,
 )
 from glassnet.initializers import check_init, draw_weight
-from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, float_input, shape_error
+from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, created, float_input, shape_error
 from glassnet.layers.dense import _check_size
 from glassnet.parameter import Parameter
 
@@ -103,19 +103,20 @@ class Conv2D(Layer):
         check_input(self, x)
         if self.weight is None or self.bias is None:
             self.initialize(np.random.default_rng())
+        weight_param, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
         n, h, w, _ = x.shape
         self.pad = resolve_padding(self.padding, (h, w), self.kernel_size, self.stride)
         padded = pad_nhwc(x, self.pad)
         self.padded_shape = padded.shape
         self.out_hw = self._output_hw((h, w))
         self.cols = im2col(padded, self.kernel_size, self.stride, self.out_hw)  # (N*OH*OW, KH*KW*C + 1)
-        weight = self.weight.value.reshape(-1, self.out_channels)  # (KH*KW*C, OUT)
-        kernel = np.concatenate([weight, self.bias.value[None]], dtype=x.dtype)  # (KH*KW*C + 1, OUT)
-        out = self.cols @ kernel  # the last column of cols, all ones, adds the bias
+        weight = weight_param.value.reshape(-1, self.out_channels)  # (KH*KW*C, OUT)
+        kernel = np.concatenate([weight, bias.value[None]], dtype=x.dtype)  # (KH*KW*C + 1, OUT)
+        out: np.ndarray = self.cols @ kernel  # the last column of cols, all ones, adds the bias
         return out.reshape(n, *self.out_hw, self.out_channels)  # (N, OH, OW, OUT)
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        weight, bias = self.weight, self.bias
+        weight, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
         grad_rows = grad.reshape(-1, self.out_channels)  # (N*OH*OW, OUT)
         grads = self.cols.T @ grad_rows  # (KH*KW*C + 1, OUT): the weight's gradient, then the bias's
         weight.grad = grads[:-1].reshape(weight.shape).astype(weight.value.dtype, copy=False)
@@ -131,7 +132,7 @@ class Conv2D(Layer):
         the gradient of the padded input, which is then cropped.
         """
         kh, kw = self.kernel_size
-        weight = cast_like(self.weight.value, grad_rows)
+        weight = cast_like(created(self.weight, self, "weight").value, grad_rows)
         per_position = weight.reshape(kh * kw, self.in_channels, self.out_channels)  # (KH*KW, C, OUT)
         blocks = grad_rows @ per_position.transpose(0, 2, 1)  # (KH*KW, N*OH*OW, C)
         blocks = blocks.reshape(kh * kw, n, *self.out_hw, self.in_channels)  # (KH*KW, N, OH, OW, C)

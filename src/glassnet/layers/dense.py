@@ -8,7 +8,7 @@ import numpy as np
 
 from glassnet.errors import InputError
 from glassnet.initializers import check_init, draw_weight
-from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, float_input, shape_error
+from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, created, float_input, shape_error
 from glassnet.parameter import Parameter
 
 
@@ -63,18 +63,20 @@ class Dense(Layer):
         check_input(self, x)
         if self.weight is None or self.bias is None:
             self.initialize(np.random.default_rng())
+        weight, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
         self.x = x
-        out = x @ cast_like(self.weight.value, x)
-        out += cast_like(self.bias.value, x)
+        out: np.ndarray = x @ cast_like(weight.value, x)
+        out += cast_like(bias.value, x)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        weight, bias = self.weight, self.bias
+        weight, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
         weight.grad = (self.x.T @ grad).astype(weight.value.dtype, copy=False)
         bias.grad = (np.ones(len(grad), dtype=grad.dtype) @ grad).astype(bias.value.dtype, copy=False)
         if not self.needs_input_grad:
             return None
-        return grad @ cast_like(weight.value, grad).T
+        dx: np.ndarray = grad @ cast_like(weight.value, grad).T
+        return dx
 
     def config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features, "init": self.init}

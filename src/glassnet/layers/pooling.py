@@ -172,7 +172,8 @@ class AvgPool2D(_Pool2D):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return self._windows(x).mean(axis=(3, 4))
+        out: np.ndarray = self._windows(x).mean(axis=(3, 4))
+        return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         area = self.pool_size[0] * self.pool_size[1]

@@ -46,7 +46,8 @@ class Dropout(Layer):
             self.rng = np.random.default_rng()
         keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
         self.mask = keep * x.dtype.type(1 / (1 - self.rate))
-        return x * self.mask
+        y: np.ndarray = x * self.mask
+        return y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad if self.mask is None else grad * self.mask
@@ -111,7 +112,8 @@ class BatchNorm(Layer):
         self.inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
         self.x_hat = (x - mean) * self.inv_std
         self.was_training = self.training
-        return self.x_hat * self.gamma.value.astype(x.dtype) + self.beta.value.astype(x.dtype)
+        y: np.ndarray = self.x_hat * self.gamma.value.astype(x.dtype) + self.beta.value.astype(x.dtype)
+        return y
 
     def _update_running(self, mean: np.ndarray, unbiased_var: np.ndarray) -> None:
         m = self.momentum
@@ -122,12 +124,14 @@ class BatchNorm(Layer):
         axes = tuple(range(grad.ndim - 1))
         self.gamma.grad = (grad * self.x_hat).sum(axis=axes).astype(self.gamma.value.dtype)
         self.beta.grad = grad.sum(axis=axes).astype(self.beta.value.dtype)
-        grad_x_hat = grad * self.gamma.value.astype(grad.dtype)
+        grad_x_hat: np.ndarray = grad * self.gamma.value.astype(grad.dtype)
         if not self.was_training:  # the statistics are constants in inference
-            return grad_x_hat * self.inv_std
+            dx: np.ndarray = grad_x_hat * self.inv_std
+            return dx
         mean_grad = grad_x_hat.mean(axis=axes)
         mean_grad_x_hat = (grad_x_hat * self.x_hat).mean(axis=axes)
-        return (grad_x_hat - mean_grad - self.x_hat * mean_grad_x_hat) * self.inv_std
+        dx = (grad_x_hat - mean_grad - self.x_hat * mean_grad_x_hat) * self.inv_std
+        return dx
 
     def buffers(self) -> dict[str, np.ndarray]:
         return {"running_mean": self.running_mean, "running_var": self.running_var}

@@ -73,7 +73,7 @@ class AppServer(ThreadingHTTPServer):
             raise InputError(f"port must be from 0 (any free port) to 65535, got {port}")
         self.predictor = Predictor(net)
         self.static = {
-            path: (files("glassnet.serve").joinpath("static", name).read_bytes(), kind)
+            path: (files("glassnet.serve").joinpath("static").joinpath(name).read_bytes(), kind)
             for path, (name, kind) in STATIC_FILES.items()
         }
         self.verbose = verbose
@@ -84,8 +84,9 @@ class AppServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         """The address to open in a browser, e.g. http://127.0.0.1:8000/."""
-        host, port = self.server_address[:2]
-        return f"http://[{host}]:{port}/" if ":" in str(host) else f"http://{host}:{port}/"
+        address, port = self.server_address[:2]
+        host = str(address)  # a str for AF_INET and AF_INET6 (typeshed also allows bytes)
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -191,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def serve(model: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
+def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
     """Serve the drawing page for a model file until Ctrl-C.
 
     Args:
