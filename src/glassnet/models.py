@@ -9,42 +9,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from glassnet.architecture import LAYER_TYPES
 from glassnet.errors import InputError
-from glassnet.layers import (
-    AvgPool2D,
-    BatchNorm,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    LeakyReLU,
-    MaxPool2D,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
 from glassnet.layers.base import Layer
 from glassnet.network import Network
 
 INPUT_SHAPE: tuple[int, ...] = (28, 28, 1)  # one MNIST image, HWC
-LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.__name__: cls
-    for cls in (
-        Dense,
-        Conv2D,
-        MaxPool2D,
-        AvgPool2D,
-        Flatten,
-        Tanh,
-        Sigmoid,
-        ReLU,
-        LeakyReLU,
-        Softmax,
-        Dropout,
-        BatchNorm,
-    )
-}
 LayerSpec = dict[str, Any]
 
 
