@@ -110,3 +110,18 @@ def test_files_that_are_not_json_specs_are_rejected(tmp_path) -> None:
         get_model(str(tmp_path / "missing.json"))
     with pytest.raises(InputError, match="unknown model 'resnet'"):
         get_model("resnet")
+
+
+def test_lr_decay_multiplies_the_learning_rate_after_each_epoch() -> None:
+    entry = get_model("cnn").with_options(learning_rate=0.01, lr_decay=0.5)
+    net = entry.build(seed=0, verbose=0)
+    for callback in entry.callbacks():
+        callback(net, 1, {})
+    assert net.optimizer.learning_rate == pytest.approx(0.005)
+    assert get_model("mlp").callbacks() == []
+
+
+def test_lr_decay_must_be_in_the_unit_interval(tmp_path) -> None:
+    spec = {"layers": [{"type": "Flatten"}], "lr_decay": 1.5}
+    with pytest.raises(InputError, match="lr_decay must be a number in \\(0, 1\\]"):
+        load_spec(_write(tmp_path, spec))

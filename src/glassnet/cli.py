@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -172,13 +173,14 @@ def train_command(args: argparse.Namespace) -> int:
         net = Network.load(args.resume)
         net.verbose = verbose
         name, limit, epochs = Path(args.resume).stem, args.limit, args.epochs or net.epochs
+        callbacks = []  # the checkpoint's learning rate, already decayed, stays as it is
         out = Path(args.out or args.resume)
         if args.optimizer:
             raise InputError("--resume keeps the checkpoint's optimizer: drop --optimizer")
     else:
         entry = get_model(args.model or DEFAULT_MODEL).with_options(**options)
         net = entry.build(seed=args.seed, verbose=verbose)
-        name, limit, epochs = entry.name, entry.limit, entry.epochs
+        name, limit, epochs, callbacks = entry.name, entry.limit, entry.epochs, entry.callbacks()
         out = Path(args.out or f"glassnet-{entry.name}.npz")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"{out.parent}: no such folder to save the model in")
@@ -206,6 +208,7 @@ def train_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             learning_rate=args.lr,
             validation_split=args.validation_split,
+            callbacks=callbacks,
             checkpoint=out,
             resume=args.resume,
             distributed=args.distributed,
@@ -327,6 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
         return status
+    except BrokenPipeError:  # the reader went away (`glassnet evaluate m.npz | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (GlassnetError, ValueError, TypeError, OSError) as error:
         print(f"glassnet: error: {_one_line(error)}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from typing import Any
 from glassnet.architecture import LAYER_TYPES
 from glassnet.errors import InputError
 from glassnet.layers.base import Layer
-from glassnet.network import Network
+from glassnet.network import Callback, Network
 
 INPUT_SHAPE: tuple[int, ...] = (28, 28, 1)  # one MNIST image, HWC
 LayerSpec = dict[str, Any]
@@ -32,6 +32,7 @@ class ModelEntry:
         batch_size: samples per gradient step.
         optimizer: "sgd", "momentum" or "adam".
         limit: train on the first `limit` images only (None: all), as the article does.
+        lr_decay: the learning rate is multiplied by this after every epoch (1: constant).
     """
 
     name: str
@@ -43,6 +44,21 @@ class ModelEntry:
     batch_size: int = 64
     optimizer: str = "adam"
     limit: int | None = None
+    lr_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lr_decay, bool) or not isinstance(self.lr_decay, (int, float)) or not 0 < self.lr_decay <= 1:
+            raise InputError(f"model {self.name!r}: lr_decay must be a number in (0, 1], got {self.lr_decay!r}")
+
+    def callbacks(self) -> list[Callback]:
+        """The fit callbacks this entry trains with: the per-epoch learning-rate decay, if any."""
+        if self.lr_decay == 1:
+            return []
+
+        def decay(net: Network, epoch: int, logs: dict[str, float]) -> None:
+            net.optimizer.learning_rate *= self.lr_decay
+
+        return [decay]
 
     def with_options(self, **options: Any) -> ModelEntry:
         """A copy with the options that are not None replacing the defaults."""
@@ -96,21 +112,26 @@ REGISTRY: dict[str, ModelEntry] = {
     for entry in (
         ModelEntry(
             "cnn",
-            "Conv 16@5x5, pool, Conv 32@5x5, pool, Dense 512->10; Adam (the default)",
+            "the default: Conv 16@5x5, Conv 32@5x5 (BatchNorm, ReLU, max pool), Dense 512-128-10; 99% in 4 epochs",
             (
                 _conv(1, 16, 5),
+                _plain("BatchNorm", num_features=16),
                 _plain("ReLU"),
                 _plain("MaxPool2D"),
                 _conv(16, 32, 5),
+                _plain("BatchNorm", num_features=32),
                 _plain("ReLU"),
                 _plain("MaxPool2D"),
                 _plain("Flatten"),
-                _dense(512, 10),
+                _dense(512, 128),
+                _plain("ReLU"),
+                _dense(128, 10),
                 _plain("Softmax"),
             ),
-            epochs=2,
+            epochs=4,
             learning_rate=2e-3,
             batch_size=128,
+            lr_decay=0.5,
         ),
         ModelEntry(
             "mlp",
@@ -257,7 +278,8 @@ def get_model(name: str) -> ModelEntry:
 def describe_models() -> str:
     """One line per registered architecture: name, defaults and description."""
     return "\n".join(
-        f"{entry.name:<12} {entry.epochs:>3} epochs, {entry.optimizer} lr {entry.learning_rate:g}, "
-        f"batch {entry.batch_size}  {entry.description}"
+        f"{entry.name:<12} {entry.epochs:>3} epochs, {entry.optimizer} lr {entry.learning_rate:g}"
+        f"{f' (x{entry.lr_decay:g} per epoch)' if entry.lr_decay != 1 else ''}, batch {entry.batch_size}\n"
+        f"{'':<12} {entry.description}"
         for entry in REGISTRY.values()
     )
