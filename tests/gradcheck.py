@@ -59,3 +59,28 @@ def check_layer(layer: gn.Layer, x: np.ndarray, seed: int = 0) -> dict[str, floa
         analytic = param.grad.copy()
         errors[f"param{i}"] = relative_error(analytic, numerical_gradient(objective, param.value))
     return errors
+
+
+def print_table() -> None:
+    """Print each layer case's and loss's largest relative error (python tests/gradcheck.py)."""
+    from layer_cases import LAYER_CASES
+
+    rng = np.random.default_rng(1234)
+    for name, make, shape, training in LAYER_CASES:
+        layer = make()
+        layer.training = training
+        print(f"{name:28} {shape!s:16} {max(check_layer(layer, rng.standard_normal(shape)).values()):.1e}")
+    y_true = np.eye(10)[rng.integers(0, 10, 7)]
+    y_pred = rng.uniform(0.05, 1, (7, 10))
+    y_pred /= y_pred.sum(axis=1, keepdims=True)
+    for loss in (gn.losses.MSE(), gn.losses.CrossEntropy()):
+        numeric = numerical_gradient(lambda loss=loss: loss(y_true, y_pred), y_pred)
+        print(f"{loss.name:28} {'(7, 10)':16} {relative_error(loss.gradient(y_true, y_pred), numeric):.1e}")
+    fused, logits = gn.losses.CrossEntropy(), rng.standard_normal((7, 10)) * 3
+    numeric = numerical_gradient(lambda: fused.from_logits(y_true, logits)[0], logits)
+    error = relative_error(fused.from_logits(y_true, logits)[1], numeric)
+    print(f"{'softmax+cross_entropy fused':28} {'(7, 10)':16} {error:.1e}")
+
+
+if __name__ == "__main__":
+    print_table()
