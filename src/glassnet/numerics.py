@@ -34,11 +34,11 @@ def first_non_finite(x: np.ndarray) -> tuple[int, tuple[int, ...]] | None:
     """
     if x.dtype.kind not in "fc":
         return None
-    bad = ~np.isfinite(x)
-    count = int(np.count_nonzero(bad))
-    if count == 0:
+    finite = np.isfinite(x)
+    if finite.all():  # the common case, and the cheapest test
         return None
-    return count, tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), x.shape))
+    bad = ~finite
+    return int(np.count_nonzero(bad)), tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), x.shape))
 
 
 def broken_parameter(net: Network) -> str | None:
