@@ -20,6 +20,7 @@ from glassnet.functional import (
     to_pair,
     windows,
 )
+from glassnet.layers import activations
 from glassnet.layers.base import Layer, Shape, check_input, check_rank, float_input, shape_error
 
 
@@ -140,7 +141,7 @@ class MaxPool2D(_Pool2D):
             self.winner = flat.argmax(axis=3)  # (N, OH, OW, C): first maximum on ties
             out = np.take_along_axis(flat, self.winner[:, :, :, None], axis=3)[:, :, :, 0]
         if relu:
-            out = np.maximum(out, 0)
+            out = activations.relu(out)
             self.relu_mask = out > 0
         return out
 
