@@ -11,7 +11,6 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet.errors import InputError, InputTypeError
-from glassnet.layers.activations import softmax
 
 LossFn = Callable[[np.ndarray, np.ndarray], float | np.ndarray]
 
@@ -81,14 +80,13 @@ class CrossEntropy(Loss):
 
     def loss_from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> float:
         """The loss of softmax(logits), from a log-softmax that never takes log(0)."""
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return float(-(y_true * log_p).sum() / len(logits))
+        return float(-(y_true * log_softmax(logits)).sum() / len(logits))
 
     def from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss of softmax(logits) and its gradient with respect to the logits: (p - y) / N."""
-        grad = (softmax(logits) - y_true) / logits.dtype.type(len(logits))
-        return self.loss_from_logits(y_true, logits), grad
+        log_p = log_softmax(logits)
+        grad = (np.exp(log_p) - y_true) / logits.dtype.type(len(logits))
+        return float(-(y_true * log_p).sum() / len(logits)), grad
 
 
 class FunctionLoss(Loss):
@@ -132,3 +130,10 @@ def get_loss(loss: str | Loss | LossFn, loss_prime: Callable[..., np.ndarray] | 
         f"use() takes a loss name ({', '.join(sorted(LOSSES))}), a gn.Loss, or two functions "
         f"(loss, loss_prime); got {type(loss).__name__} and {type(loss_prime).__name__}"
     )
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log(softmax(logits)) over the last axis, shifted by the row maximum: never log(0), never overflow."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_p: np.ndarray = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return log_p
