@@ -65,28 +65,3 @@ def test_article_mse_functions_match_the_loss(rng):
     numeric = numerical_gradient(lambda: gn.losses.mse(y_true, y_pred), y_pred)
     assert relative_error(gn.losses.mse_prime(y_true, y_pred), numeric) < TOLERANCE
     assert gn.losses.mse(y_true, y_pred) == pytest.approx(np.mean((y_true - y_pred) ** 2))
-
-
-@pytest.mark.parametrize("in_channels", [1, 3], ids=["one-channel", "channels"])
-def test_conv_in_chunks_of_images_gives_the_gradients_and_outputs_of_one_product(in_channels, rng, monkeypatch):
-    x = rng.standard_normal((5, 6, 7, in_channels))
-    whole = gn.Conv2D(in_channels, 2, 3, stride=(1, 2), padding=1)
-    whole.initialize(np.random.default_rng(0))
-    chunked = gn.Conv2D(in_channels, 2, 3, stride=(1, 2), padding=1)
-    chunked.initialize(np.random.default_rng(0))
-    bias = rng.standard_normal(2)
-    for layer in (whole, chunked):
-        layer.weight.value = layer.weight.value.astype(np.float64)
-        layer.bias.value = bias.copy()
-    out = whole.forward(x)
-    grad_out = rng.standard_normal(out.shape)
-    grad_in = whole.backward(grad_out)
-    patch_bytes = 6 * 4 * (9 * in_channels + 1) * 8  # one image's patch rows: OH * OW * (KH*KW*C + 1) float64
-    monkeypatch.setattr("glassnet.layers.conv.CHUNK_BYTES", 2 * patch_bytes)
-    np.testing.assert_allclose(chunked.forward(x), out, rtol=1e-12, atol=1e-12)
-    assert [s.indices(5) for s in chunked.chunks] == [(0, 2, 1), (2, 4, 1), (4, 5, 1)]  # 2 + 2 + 1 images
-    np.testing.assert_allclose(chunked.backward(grad_out), grad_in, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(chunked.weight.grad, whole.weight.grad, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(chunked.bias.grad, whole.bias.grad, rtol=1e-12, atol=1e-12)
-    errors = check_layer(chunked, x)
-    assert max(errors.values()) < TOLERANCE, errors

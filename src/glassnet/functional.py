@@ -106,27 +106,18 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair, out: Pair) -> np.ndarray:
 
 
 def scatter_windows(blocks: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, stride: Pair) -> np.ndarray:
-    """col2im: each kernel position's block added back into a zero padded input.
+    """col2im: add each kernel position's block back into a zero padded input, KH*KW slice-adds.
 
     Shapes:
         blocks: (KH*KW, N, OH, OW, C), one contiguous block per kernel position.
         returns: padded_shape, i.e. (N, HP, WP, C).
     """
     grad = np.zeros(padded_shape, dtype=blocks.dtype)
-    add_windows(blocks, grad, kernel, stride)
-    return grad
-
-
-def add_windows(blocks: np.ndarray, grad: np.ndarray, kernel: Pair, stride: Pair) -> None:
-    """Add each kernel position's block onto the windows of grad, in place: KH*KW slice-adds.
-
-    Shapes:
-        blocks: (KH*KW, N, OH, OW, C); grad: (N, HP, WP, C), the padded input's gradient.
-    """
     oh, ow = blocks.shape[2], blocks.shape[3]
     for position, block in enumerate(blocks):
         i, j = divmod(position, kernel[1])
         grad[:, i : i + stride[0] * (oh - 1) + 1 : stride[0], j : j + stride[1] * (ow - 1) + 1 : stride[1]] += block
+    return grad
 
 
 def crop_nhwc(x: np.ndarray, padding: Padding) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Conv2D: 2-D convolution over NHWC images, as im2col + one matrix product per chunk of images."""
+"""Conv2D: 2-D convolution over NHWC images, as im2col + one matrix product."""
 
 from __future__ import annotations
 
@@ -7,31 +7,19 @@ from typing import Any
 import numpy as np
 
 from glassnet.functional import (
-    add_windows,
     check_padding,
     crop_nhwc,
     im2col,
     output_size,
     pad_nhwc,
     resolve_padding,
+    scatter_windows,
     to_pair,
 )
 from glassnet.initializers import check_init, draw_weight
 from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, created, float_input, shape_error
 from glassnet.layers.dense import _check_size
 from glassnet.parameter import Parameter
-
-CHUNK_BYTES = 4 * 2**20
-"""Patch-matrix bytes per product. A batch is convolved in chunks of images of about this size:
-each chunk's patch matrix is still in the cache when it is multiplied, and in backward each
-chunk's products and col2im work on arrays that fit in it (on the benchmarks' M3, batch 128, an
-epoch took 10-15% less time than with one product for the whole batch)."""
-
-
-def image_chunks(n: int, bytes_per_image: int) -> list[slice]:
-    """Slices of a batch of n images, each holding at most CHUNK_BYTES of patches (at least one image)."""
-    step = max(1, CHUNK_BYTES // bytes_per_image)
-    return [slice(start, start + step) for start in range(0, n, step)]
 
 
 class Conv2D(Layer):
@@ -121,44 +109,35 @@ class Conv2D(Layer):
         padded = pad_nhwc(x, self.pad)
         self.padded_shape = padded.shape
         self.out_hw = self._output_hw((h, w))
+        self.cols = im2col(padded, self.kernel_size, self.stride, self.out_hw)  # (N*OH*OW, KH*KW*C + 1)
         weight = weight_param.value.reshape(-1, self.out_channels)  # (KH*KW*C, OUT)
         kernel = np.concatenate([weight, bias.value[None]], dtype=x.dtype)  # (KH*KW*C + 1, OUT)
-        out = np.empty((n, *self.out_hw, self.out_channels), dtype=x.dtype)
-        patch_bytes = self.out_hw[0] * self.out_hw[1] * len(kernel) * x.itemsize  # one image's patch rows
-        self.chunks = image_chunks(n, patch_bytes)
-        self.cols = []
-        for chunk in self.chunks:
-            cols = im2col(padded[chunk], self.kernel_size, self.stride, self.out_hw)  # (images*OH*OW, KH*KW*C + 1)
-            # the last column of cols, all ones, adds the bias
-            np.matmul(cols, kernel, out=out[chunk].reshape(len(cols), self.out_channels))  # (images*OH*OW, OUT)
-            self.cols.append(cols)
-        return out
+        out: np.ndarray = self.cols @ kernel  # the last column of cols, all ones, adds the bias
+        return out.reshape(n, *self.out_hw, self.out_channels)  # (N, OH, OW, OUT)
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
         weight, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
-        grads = np.zeros((weight.value[..., 0].size + 1, self.out_channels), dtype=grad.dtype)  # (KH*KW*C + 1, OUT)
-        grad_padded = np.zeros(self.padded_shape, dtype=grad.dtype) if self.needs_input_grad else None
-        for chunk, cols in zip(self.chunks, self.cols, strict=True):
-            grad_rows = grad[chunk].reshape(len(cols), self.out_channels)  # (images*OH*OW, OUT)
-            grads += cols.T @ grad_rows  # the weight's gradient, then the bias's
-            if grad_padded is not None:
-                self._add_input_grad(grad_rows, grad_padded[chunk])
+        grad_rows = grad.reshape(-1, self.out_channels)  # (N*OH*OW, OUT)
+        grads = self.cols.T @ grad_rows  # (KH*KW*C + 1, OUT): the weight's gradient, then the bias's
         weight.grad = grads[:-1].reshape(weight.shape).astype(weight.value.dtype, copy=False)
         bias.grad = grads[-1].astype(bias.value.dtype, copy=False)
-        return None if grad_padded is None else crop_nhwc(grad_padded, self.pad)
+        if not self.needs_input_grad:
+            return None
+        return self._input_grad(grad_rows, len(grad))
 
-    def _add_input_grad(self, grad_rows: np.ndarray, grad_padded: np.ndarray) -> None:
-        """col2im of one chunk: one batched product, then KH*KW slice-adds onto grad_padded.
+    def _input_grad(self, grad_rows: np.ndarray, n: int) -> np.ndarray:
+        """dLoss/dInput by col2im: one batched product, then KH*KW slice-adds.
 
-        The product gives a contiguous block per kernel position; each block is added onto
-        the windows of the padded input's gradient.
+        The product gives a contiguous block per kernel position; the blocks are added onto
+        the gradient of the padded input, which is then cropped.
         """
         kh, kw = self.kernel_size
         weight = cast_like(created(self.weight, self, "weight").value, grad_rows)
         per_position = weight.reshape(kh * kw, self.in_channels, self.out_channels)  # (KH*KW, C, OUT)
-        blocks = grad_rows @ per_position.transpose(0, 2, 1)  # (KH*KW, images*OH*OW, C)
-        blocks = blocks.reshape(kh * kw, len(grad_padded), *self.out_hw, self.in_channels)  # (KH*KW, images, OH, OW, C)
-        add_windows(blocks, grad_padded, self.kernel_size, self.stride)
+        blocks = grad_rows @ per_position.transpose(0, 2, 1)  # (KH*KW, N*OH*OW, C)
+        blocks = blocks.reshape(kh * kw, n, *self.out_hw, self.in_channels)  # (KH*KW, N, OH, OW, C)
+        grad_padded = scatter_windows(blocks, self.padded_shape, self.kernel_size, self.stride)
+        return crop_nhwc(grad_padded, self.pad)
 
     def config(self) -> dict[str, Any]:
         return {
