@@ -168,7 +168,7 @@ def relu(x: np.ndarray) -> np.ndarray:
     """max(x, 0), NaN staying NaN.
 
     Against an array of zeros, not the scalar 0: NumPy's vectorised maximum loop takes two
-    arrays, and this is twice as fast even counting the zeros (numpy 2.4, measured).
+    arrays, and this is 1.6-1.9x as fast even counting the zeros (numpy 2.4, measured).
     """
     y: np.ndarray = np.maximum(x, np.zeros_like(x))
     return y
