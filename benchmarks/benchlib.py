@@ -62,7 +62,7 @@ def _find(gn: Any, names: tuple[str, ...]) -> Any:
 def apply_fast_mode(gn: Any, fast: bool) -> dict[str, Any]:
     """Switch glassnet's [fast] kernels on or off and report what actually happened.
 
-    Calls `set_fast(bool)` (on glassnet or glassnet.fast); the environment variable set by
+    Calls `set_fast(bool)` (on glassnet or glassnet.layers.maxpool2x2); the environment variable set by
     `request_fast_env` covers a glassnet that only reads GLASSNET_FAST at import.
     `fast_active` comes from `fast_enabled()` (or `is_fast()`), None when glassnet has neither.
     A switch that refuses (set_fast(True) without numba raises ImportError) is recorded in

@@ -3,7 +3,7 @@
 Run by hand: OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/safety_overhead.py [--runs 9]
 
 "Off" replaces, for the measurement only, the per-batch checks (finite loss, output shape) and the
-per-epoch work (snapshot, parameter check, errstate) of glassnet.training by no-ops, so the two
+per-epoch work (snapshot, parameter check, errstate) of glassnet.network.loop by no-ops, so the two
 runs differ in nothing else. Runs alternate; medians and minima of the wall time per epoch and of
 the process's CPU time per epoch are compared (CPU time is the steadier on a busy machine; with
 one BLAS thread it is the work done).

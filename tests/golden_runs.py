@@ -137,7 +137,7 @@ def zoo() -> str:
     try:
         from glassnet.apps.zoo import REGISTRY
     except ImportError:
-        from glassnet.models import REGISTRY  # type: ignore[no-redef]
+        from glassnet.apps.zoo import REGISTRY  # type: ignore[no-redef]
     hasher = hashlib.sha256()
     for name, entry in REGISTRY.items():
         hasher.update(name.encode())

@@ -12,7 +12,6 @@ from glassnet.errors import (
     ShapeError,
     UnsaveableError,
 )
-from glassnet.fast import fast_enabled, set_fast
 from glassnet.layers import (
     Activation,
     AvgPool2D,
@@ -29,8 +28,9 @@ from glassnet.layers import (
     Softmax,
     Tanh,
 )
+from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
 from glassnet.losses import Loss
-from glassnet.network import Network
+from glassnet.network.network import Network
 from glassnet.parameter import Parameter
 from glassnet.perceptron import ConvergenceWarning, Perceptron
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from glassnet.cli import main
+from glassnet.apps.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,5 +1,4 @@
-"""Array helpers shared by the convolution and pooling layers: padding, sizes, im2col/col2im,
-and the two-stage 2x2 max-pool."""
+"""Array helpers shared by the convolution and pooling layers: padding, sizes, im2col/col2im."""
 
 from __future__ import annotations
 
@@ -8,23 +7,11 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from glassnet.checks import check_pair
 from glassnet.errors import InputError
 
 Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]  # ((top, bottom), (left, right))
-
-
-def to_pair(value: int | tuple[int, int], name: str, owner: str, minimum: int = 1) -> Pair:
-    """Turn an int or a pair of ints into a pair, checking each is an int >= minimum."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if (
-        not isinstance(pair, (tuple, list))
-        or len(pair) != 2
-        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
-        or min(pair) < minimum
-    ):
-        raise InputError(f"{owner}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def check_padding(padding: object, owner: str) -> None:
@@ -33,7 +20,7 @@ def check_padding(padding: object, owner: str) -> None:
         if padding not in ("valid", "same"):
             raise InputError(f'{owner}: padding must be "valid", "same" or an int, got {padding!r}')
         return
-    to_pair(padding, "padding", owner, minimum=0)  # type: ignore[arg-type]
+    check_pair(padding, "padding", owner, minimum=0)
 
 
 def resolve_padding(padding: int | tuple[int, int] | str, size: Pair, kernel: Pair, stride: Pair) -> Padding:
@@ -46,7 +33,7 @@ def resolve_padding(padding: int | tuple[int, int] | str, size: Pair, kernel: Pa
             total = max((math.ceil(n / s) - 1) * s + k - n, 0)
             amounts.append((total // 2, total - total // 2))
         return amounts[0], amounts[1]
-    ph, pw = to_pair(padding, "padding", "padding", minimum=0)  # type: ignore[arg-type]
+    ph, pw = check_pair(padding, "padding", "padding", minimum=0)
     return (ph, ph), (pw, pw)
 
 
@@ -124,46 +111,3 @@ def crop_nhwc(x: np.ndarray, padding: Padding) -> np.ndarray:
     """Undo pad_nhwc: drop the padded rows and columns."""
     (top, bottom), (left, right) = padding
     return x[:, top : x.shape[1] - bottom, left : x.shape[2] - right, :]
-
-
-def max_pool_2x2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """2x2 max-pool, stride 2, in two stages: horizontal pairs first, then vertical pairs.
-
-    Each stage keeps a "second one won" mask (strictly greater), so a tie goes to the first
-    of the pair; horizontal first makes that the first maximum in row-major window order,
-    PyTorch's rule. A last odd row or column is dropped, as windows that do not fit are.
-
-    Shapes:
-        x (N, H, W, C) -> out (N, OH, OW, C) with OH = H // 2, OW = W // 2;
-        right_won (N, 2*OH, OW, C); bottom_won (N, OH, OW, C).
-    """
-    out_h, out_w = x.shape[1] // 2, x.shape[2] // 2
-    left, right = x[:, : 2 * out_h, 0 : 2 * out_w : 2], x[:, : 2 * out_h, 1 : 2 * out_w : 2]
-    right_won = right > left
-    row_max = np.maximum(left, right)  # (N, 2*OH, OW, C)
-    top, bottom = row_max[:, 0::2], row_max[:, 1::2]
-    bottom_won = bottom > top
-    return np.maximum(top, bottom), right_won, bottom_won
-
-
-def max_pool_2x2_backward(
-    grad: np.ndarray, right_won: np.ndarray, bottom_won: np.ndarray, input_shape: tuple[int, ...]
-) -> np.ndarray:
-    """Gradient of max_pool_2x2: each output's gradient to its winner, by multiplying masks.
-
-    The loser of a pair gets g - g * won, which is exactly g or 0.
-
-    Shapes:
-        grad, bottom_won (N, OH, OW, C); right_won (N, 2*OH, OW, C) -> input_shape (N, H, W, C).
-    """
-    n, out_h, out_w, c = grad.shape
-    row_grad = np.empty((n, out_h, 2, out_w, c), dtype=grad.dtype)  # (N, OH, top/bottom, OW, C)
-    np.multiply(grad, bottom_won, out=row_grad[:, :, 1])
-    np.subtract(grad, row_grad[:, :, 1], out=row_grad[:, :, 0])
-    row_grad = row_grad.reshape(n, 2 * out_h, out_w, c)  # (N, 2*OH, OW, C)
-    fits = input_shape[1] == 2 * out_h and input_shape[2] == 2 * out_w
-    dx = np.empty(input_shape, dtype=grad.dtype) if fits else np.zeros(input_shape, dtype=grad.dtype)
-    right = dx[:, : 2 * out_h, 1 : 2 * out_w : 2]
-    np.multiply(row_grad, right_won, out=right)
-    np.subtract(row_grad, right, out=dx[:, : 2 * out_h, 0 : 2 * out_w : 2])
-    return dx

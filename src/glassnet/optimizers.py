@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.checks import check_fraction, check_positive
 from glassnet.errors import InputError
 from glassnet.parameter import Parameter
-
-
-def check_learning_rate(learning_rate: object, owner: str = "learning_rate") -> float:
-    """A positive, finite learning rate as a float, or a clear error."""
-    if (
-        not isinstance(learning_rate, (int, float, np.floating))
-        or isinstance(learning_rate, bool)
-        or not np.isfinite(learning_rate)
-        or learning_rate <= 0
-    ):
-        raise InputError(f"{owner} must be a positive finite number such as 0.01, got {learning_rate!r}")
-    return float(learning_rate)
-
-
-def _check_fraction(value: object, name: str, owner: str, top: float = 1.0) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < top:
-        raise InputError(f"{owner}: {name} must be a number in [0, {top:g}), got {value!r}")
-    return float(value)
 
 
 class Optimizer:
@@ -33,7 +16,7 @@ class Optimizer:
     """
 
     def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = check_learning_rate(learning_rate, f"{type(self).__name__} learning_rate")
+        self.learning_rate = check_positive(learning_rate, f"{type(self).__name__} learning_rate", "0.01")
         self.state: list[dict[str, np.ndarray]] = []
         self.steps = 0
 
@@ -69,11 +52,11 @@ class SGD(Optimizer):
         self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0
     ) -> None:
         super().__init__(learning_rate)
-        self.momentum = _check_fraction(momentum, "momentum", "SGD")
+        self.momentum = check_fraction(momentum, "momentum", "SGD")
         if nesterov and self.momentum == 0:
             raise InputError("SGD: nesterov=True needs a momentum > 0, e.g. SGD(0.01, momentum=0.9, nesterov=True)")
         self.nesterov = bool(nesterov)
-        self.weight_decay = _check_fraction(weight_decay, "weight_decay", "SGD", top=float("inf"))
+        self.weight_decay = check_fraction(weight_decay, "weight_decay", "SGD", high=float("inf"))
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if self.weight_decay:
@@ -116,10 +99,10 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(learning_rate)
-        self.beta1 = _check_fraction(beta1, "beta1", "Adam")
-        self.beta2 = _check_fraction(beta2, "beta2", "Adam")
-        self.eps = _check_fraction(eps, "eps", "Adam", top=float("inf"))
-        self.weight_decay = _check_fraction(weight_decay, "weight_decay", "Adam", top=float("inf"))
+        self.beta1 = check_fraction(beta1, "beta1", "Adam")
+        self.beta2 = check_fraction(beta2, "beta2", "Adam")
+        self.eps = check_fraction(eps, "eps", "Adam", high=float("inf"))
+        self.weight_decay = check_fraction(weight_decay, "weight_decay", "Adam", high=float("inf"))
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if self.weight_decay:

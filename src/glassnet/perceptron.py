@@ -22,9 +22,8 @@ import warnings
 
 import numpy as np
 
+from glassnet.checks import as_input_array, check_count, check_finite, check_positive
 from glassnet.errors import InputError, NotReadyError, ShapeError
-from glassnet.optimizers import check_learning_rate
-from glassnet.validation import as_input_array, check_count, check_finite
 
 
 class ConvergenceWarning(UserWarning):
@@ -54,7 +53,7 @@ class Perceptron:
     def __init__(
         self, learning_rate: float = 0.1, max_epochs: int = 100, seed: int | np.random.Generator | None = None
     ) -> None:
-        self.learning_rate = check_learning_rate(learning_rate, "Perceptron learning_rate")
+        self.learning_rate = check_positive(learning_rate, "Perceptron learning_rate", "0.01")
         self.max_epochs = check_count(max_epochs, "Perceptron max_epochs")
         self.rng = np.random.default_rng(seed)
         self.weights: np.ndarray | None = None

@@ -15,8 +15,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from glassnet.checks import is_int
 from glassnet.layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Softmax
-from glassnet.network import Network
+from glassnet.network.network import Network
 
 try:
     from sklearn.utils.validation import validate_data
@@ -59,7 +60,7 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
     Shapes:
         X (n_samples, n_features) -> predict (n_samples,) labels; predict_proba (n_samples, K).
 
-    scikit-learn's estimator checks all pass (tests/test_sklearn.py), but one with the default
+    scikit-learn's estimator checks all pass (tests/core/test_sklearn.py), but one with the default
     dtype="float32": check_methods_subset_invariance wants predict_proba on a few rows to match
     predict_proba on the whole batch within 1e-7, and float32 matrix products of different batch
     sizes differ by ~3e-7; with dtype="float64" it passes. Checks of sample_weight do not apply
@@ -157,7 +158,7 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         if self.input_shape is None:
             return (n_features,)
         shape = tuple(self.input_shape)
-        if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
+        if not shape or not all(is_int(d) and d > 0 for d in shape):
             raise ValueError(
                 f"input_shape must be a tuple of positive ints such as (8, 8, 1), got {self.input_shape!r}"
             )
@@ -176,7 +177,7 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         """The layers for this architecture, ending in Softmax."""
         if callable(self.architecture):
             layers = list(self.architecture(shape, n_classes))
-            if not layers or not all(callable(getattr(layer, "forward", None)) for layer in layers):
+            if not layers or not all(isinstance(layer, Layer) for layer in layers):
                 raise TypeError(
                     f"architecture(input_shape, n_classes) must return a non-empty list of gn layers, got {layers!r}"
                 )
@@ -196,11 +197,9 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
 
 def _sizes(values: object, name: str) -> list[int]:
     """A sequence of positive ints (layer widths, filter counts), or a clear error."""
-    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+    if is_int(values):
         values = (values,)
-    if not isinstance(values, (tuple, list)) or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in values
-    ):
+    if not isinstance(values, (tuple, list)) or not all(is_int(v) and v > 0 for v in values):
         raise ValueError(f"{name} must be a tuple of positive ints such as (100,), got {values!r}")
     return [int(v) for v in values]
 

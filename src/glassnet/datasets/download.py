@@ -11,9 +11,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from glassnet.atomic import atomic_write
 from glassnet.datasets.idx import DataFormatError
 from glassnet.errors import GlassnetError
+from glassnet.io.atomic import atomic_write
 
 _CHUNK = 1 << 16
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from glassnet.atomic import atomic_write
 from glassnet.errors import GlassnetError
+from glassnet.io.atomic import atomic_write
 
 PathLike = str | os.PathLike[str]
 Source = PathLike | bytes | bytearray | memoryview

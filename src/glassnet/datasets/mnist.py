@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.atomic import atomic_write
+from glassnet.checks import is_int
 from glassnet.datasets.download import cache_dir, download, file_md5
 from glassnet.datasets.idx import DataFormatError, encode_header, read_idx
+from glassnet.io.atomic import atomic_write
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -123,7 +124,7 @@ def to_categorical(y: np.ndarray, num_classes: int | None = None) -> np.ndarray:
         if y.size == 0:
             raise ValueError("to_categorical cannot infer num_classes from empty labels: pass num_classes")
         num_classes = int(y.max()) + 1
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+    if not is_int(num_classes) or num_classes < 1:
         raise ValueError(f"to_categorical expected num_classes a positive int, got {num_classes!r}")
     bad = (y < 0) | (y >= num_classes)
     if bad.any():

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.errors import InputError, InputTypeError
-from glassnet.layers.base import Layer, Shape, float_input
+from glassnet.checks import check_fraction
+from glassnet.errors import InputTypeError
+from glassnet.layers.base import Layer, Shape
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
@@ -37,7 +38,7 @@ class Activation(Layer):
         return input_shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = float_input(x)
+        self.x = self.prepare_input(x)
         return self.fn(self.x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -65,7 +66,7 @@ class Tanh(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        y: np.ndarray = np.tanh(float_input(x))
+        y: np.ndarray = np.tanh(self.prepare_input(x))
         self.y = y
         return y
 
@@ -82,7 +83,7 @@ class Sigmoid(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        y: np.ndarray = 0.5 * (1 + np.tanh(0.5 * float_input(x)))
+        y: np.ndarray = 0.5 * (1 + np.tanh(0.5 * self.prepare_input(x)))
         self.y = y
         return y
 
@@ -101,7 +102,7 @@ class ReLU(_Elementwise):
     preferred_init = "he"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = relu(float_input(x))
+        self.y = relu(self.prepare_input(x))
         return self.y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -122,12 +123,10 @@ class LeakyReLU(_Elementwise):
     preferred_init = "he"
 
     def __init__(self, alpha: float = 0.01) -> None:
-        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 <= alpha < 1:
-            raise InputError(f"LeakyReLU: alpha must be a number in [0, 1), got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = check_fraction(alpha, "alpha", "LeakyReLU")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_input(x)
+        x = self.prepare_input(x)
         slope: np.ndarray = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
         self.slope = slope
         y: np.ndarray = x * slope
@@ -155,7 +154,7 @@ class Softmax(_Elementwise):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.y = softmax(float_input(x))
+        self.y = softmax(self.prepare_input(x))
         return self.y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:

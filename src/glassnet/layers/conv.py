@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.checks import check_pair, check_size
 from glassnet.functional import (
     check_padding,
     crop_nhwc,
@@ -14,15 +15,12 @@ from glassnet.functional import (
     pad_nhwc,
     resolve_padding,
     scatter_windows,
-    to_pair,
 )
-from glassnet.initializers import check_init, draw_weight
-from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, created, float_input, shape_error
-from glassnet.layers.dense import _check_size
-from glassnet.parameter import Parameter
+from glassnet.layers.base import DeclaredShapes, Shape, cast_like, check_rank, shape_error
+from glassnet.layers.weighted import Weighted
 
 
-class Conv2D(Layer):
+class Conv2D(Weighted):
     """2-D convolution (cross-correlation, as in every framework) of NHWC images.
 
     Args:
@@ -49,29 +47,21 @@ class Conv2D(Layer):
         padding: int | tuple[int, int] | str = 0,
         init: str = "auto",
     ) -> None:
-        self.in_channels = _check_size(in_channels, "in_channels", "Conv2D")
-        self.out_channels = _check_size(out_channels, "out_channels", "Conv2D")
-        self.kernel_size = to_pair(kernel_size, "kernel_size", "Conv2D")
-        self.stride = to_pair(stride, "stride", "Conv2D")
+        self.in_channels = check_size(in_channels, "in_channels", "Conv2D")
+        self.out_channels = check_size(out_channels, "out_channels", "Conv2D")
+        self.kernel_size = check_pair(kernel_size, "kernel_size", "Conv2D")
+        self.stride = check_pair(stride, "stride", "Conv2D")
         check_padding(padding, "Conv2D")
         self.padding = padding
-        check_init(init, "Conv2D")
-        self.init = init
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
-
-    @property
-    def fans(self) -> tuple[int, int]:
-        """(fan_in, fan_out) of the weight: kernel area times input / output channels."""
+        self.set_init(init)
         area = self.kernel_size[0] * self.kernel_size[1]
-        return area * self.in_channels, area * self.out_channels
+        self.fans = (area * self.in_channels, area * self.out_channels)  # kernel area times channels
 
-    def initialize(self, rng: np.random.Generator) -> None:
-        if self.weight is None:
-            shape = (*self.kernel_size, self.in_channels, self.out_channels)
-            self.weight = Parameter(draw_weight(rng, self.init, shape, *self.fans))
-        if self.bias is None:
-            self.bias = Parameter(np.zeros(self.out_channels, dtype=np.float32))
+    @classmethod
+    def declared_shapes(cls, config: dict[str, Any]) -> DeclaredShapes:
+        kernel, out = config.get("kernel_size"), config.get("out_channels")
+        kh, kw = tuple(kernel) if isinstance(kernel, (list, tuple)) and len(kernel) == 2 else (kernel, kernel)
+        return {"weight": (kh, kw, config.get("in_channels"), out), "bias": (out,)}, {}
 
     def output_shape(self, input_shape: Shape | None) -> Shape:
         expected = f"(N, H, W, {self.in_channels})"
@@ -99,11 +89,8 @@ class Conv2D(Layer):
         )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_input(x)
-        check_input(self, x)
-        if self.weight is None or self.bias is None:
-            self.initialize(np.random.default_rng())
-        weight_param, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
+        x = self.prepare_input(x)
+        weight_param, bias = self.created_parameters()
         n, h, w, _ = x.shape
         self.pad = resolve_padding(self.padding, (h, w), self.kernel_size, self.stride)
         padded = pad_nhwc(x, self.pad)
@@ -116,7 +103,7 @@ class Conv2D(Layer):
         return out.reshape(n, *self.out_hw, self.out_channels)  # (N, OH, OW, OUT)
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        weight, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
+        weight, bias = self.created_parameters()
         grad_rows = grad.reshape(-1, self.out_channels)  # (N*OH*OW, OUT)
         grads = self.cols.T @ grad_rows  # (KH*KW*C + 1, OUT): the weight's gradient, then the bias's
         weight.grad = grads[:-1].reshape(weight.shape).astype(weight.value.dtype, copy=False)
@@ -132,7 +119,7 @@ class Conv2D(Layer):
         the gradient of the padded input, which is then cropped.
         """
         kh, kw = self.kernel_size
-        weight = cast_like(created(self.weight, self, "weight").value, grad_rows)
+        weight = cast_like(self.created_parameters()[0].value, grad_rows)
         per_position = weight.reshape(kh * kw, self.in_channels, self.out_channels)  # (KH*KW, C, OUT)
         blocks = grad_rows @ per_position.transpose(0, 2, 1)  # (KH*KW, N*OH*OW, C)
         blocks = blocks.reshape(kh * kw, n, *self.out_hw, self.in_channels)  # (KH*KW, N, OH, OW, C)

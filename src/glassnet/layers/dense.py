@@ -6,19 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.errors import InputError
-from glassnet.initializers import check_init, draw_weight
-from glassnet.layers.base import Layer, Shape, cast_like, check_input, check_rank, created, float_input, shape_error
-from glassnet.parameter import Parameter
+from glassnet.checks import check_size
+from glassnet.layers.base import DeclaredShapes, Shape, cast_like, check_rank, shape_error
+from glassnet.layers.weighted import Weighted
 
 
-def _check_size(value: object, name: str, owner: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise InputError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-class Dense(Layer):
+class Dense(Weighted):
     """Fully-connected layer: every output is a weighted sum of every input, plus a bias.
 
     Args:
@@ -31,24 +24,15 @@ class Dense(Layer):
     """
 
     def __init__(self, in_features: int, out_features: int, init: str = "auto") -> None:
-        self.in_features = _check_size(in_features, "in_features", "Dense")
-        self.out_features = _check_size(out_features, "out_features", "Dense")
-        check_init(init, "Dense")
-        self.init = init
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.in_features = check_size(in_features, "in_features", "Dense")
+        self.out_features = check_size(out_features, "out_features", "Dense")
+        self.set_init(init)
+        self.fans = (self.in_features, self.out_features)
 
-    @property
-    def fans(self) -> tuple[int, int]:
-        """(fan_in, fan_out) of the weight."""
-        return self.in_features, self.out_features
-
-    def initialize(self, rng: np.random.Generator) -> None:
-        if self.weight is None:
-            shape = (self.in_features, self.out_features)
-            self.weight = Parameter(draw_weight(rng, self.init, shape, *self.fans))
-        if self.bias is None:
-            self.bias = Parameter(np.zeros(self.out_features, dtype=np.float32))
+    @classmethod
+    def declared_shapes(cls, config: dict[str, Any]) -> DeclaredShapes:
+        out = config.get("out_features")
+        return {"weight": (config.get("in_features"), out), "bias": (out,)}, {}
 
     def output_shape(self, input_shape: Shape | None) -> Shape:
         expected = f"(N, {self.in_features})"
@@ -59,18 +43,15 @@ class Dense(Layer):
         return (self.out_features,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_input(x)
-        check_input(self, x)
-        if self.weight is None or self.bias is None:
-            self.initialize(np.random.default_rng())
-        weight, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
+        x = self.prepare_input(x)
+        weight, bias = self.created_parameters()
         self.x = x
         out: np.ndarray = x @ cast_like(weight.value, x)
         out += cast_like(bias.value, x)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        weight, bias = created(self.weight, self, "weight"), created(self.bias, self, "bias")
+        weight, bias = self.created_parameters()
         weight.grad = (self.x.T @ grad).astype(weight.value.dtype, copy=False)
         bias.grad = (np.ones(len(grad), dtype=grad.dtype) @ grad).astype(bias.value.dtype, copy=False)
         if not self.needs_input_grad:

@@ -6,22 +6,20 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import fast
+from glassnet.checks import check_pair
 from glassnet.errors import InputError
 from glassnet.functional import (
     check_padding,
     crop_nhwc,
-    max_pool_2x2,
-    max_pool_2x2_backward,
     output_size,
     pad_nhwc,
     resolve_padding,
     scatter_windows,
-    to_pair,
     windows,
 )
-from glassnet.layers import activations
-from glassnet.layers.base import Layer, Shape, check_input, check_rank, float_input, shape_error
+from glassnet.layers.activations import relu
+from glassnet.layers.base import Layer, Shape, check_rank, shape_error
+from glassnet.layers.maxpool2x2 import CompiledPool, PairsPool, pool_2x2
 
 
 class _Pool2D(Layer):
@@ -36,11 +34,11 @@ class _Pool2D(Layer):
         padding: int | tuple[int, int] | str = 0,
     ) -> None:
         name = type(self).__name__
-        self.pool_size = to_pair(pool_size, "pool_size", name)
-        self.stride = self.pool_size if stride is None else to_pair(stride, "stride", name)
+        self.pool_size = check_pair(pool_size, "pool_size", name)
+        self.stride = self.pool_size if stride is None else check_pair(stride, "stride", name)
         check_padding(padding, name)
         if not isinstance(padding, str):
-            pad = to_pair(padding, "padding", name, minimum=0)
+            pad = check_pair(padding, "padding", name, minimum=0)
             if pad[0] > self.pool_size[0] // 2 or pad[1] > self.pool_size[1] // 2:
                 raise InputError(f"{name}: padding must be at most half the pool size, got {padding!r}")
         self.padding = padding
@@ -66,8 +64,7 @@ class _Pool2D(Layer):
 
     def _pad(self, x: np.ndarray) -> np.ndarray:
         """Check x, remember the geometry, return x padded with pad_value."""
-        x = float_input(x)
-        check_input(self, x)
+        x = self.prepare_input(x)
         hw = (x.shape[1], x.shape[2])
         self.pad = resolve_padding(self.padding, hw, self.pool_size, self.stride)
         self.out_hw = self._output_hw(hw)
@@ -94,10 +91,9 @@ class _Pool2D(Layer):
 class MaxPool2D(_Pool2D):
     """The maximum of each window; its gradient goes to the first maximum (row-major) only.
 
-    Three implementations, one behaviour. 2x2 windows of stride 2 (the common case) use the
-    compiled kernel of glassnet.kernels when the [fast] path is on (glassnet.fast), else
-    NumPy in two masked stages; other windows take an argmax over the window view. Inside a
-    Network, a ReLU directly before this layer runs fused with it (glassnet.fusion).
+    2x2 windows of stride 2, the common case, take the fast path of glassnet.layers.maxpool2x2
+    (one call); every other window takes an argmax over the window view. Inside a Network, a
+    ReLU directly before this layer runs fused with it (glassnet.network.plan).
 
     Args:
         pool_size: int or (height, width) of the window.
@@ -111,50 +107,37 @@ class MaxPool2D(_Pool2D):
     pad_value = -np.inf
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return self._max_pool(x, relu=False)
+        return self._max_pool(x, with_relu=False)
 
     def forward_relu(self, x: np.ndarray) -> np.ndarray:
-        """The max-pool of ReLU(x), computed as the ReLU of the max-pool (glassnet.fusion).
+        """The max-pool of ReLU(x), computed as the ReLU of the max-pool (glassnet.network.plan).
 
         The same values and gradients, ties included, with the ReLU's work done on a tensor
         PH*PW times smaller; `backward` then applies the ReLU's gradient as well.
         """
-        return self._max_pool(x, relu=True)
+        return self._max_pool(x, with_relu=True)
 
-    def _max_pool(self, x: np.ndarray, relu: bool) -> np.ndarray:
-        """Pool x on one of the three paths (remembered for backward), ReLU after it if asked."""
+    def _max_pool(self, x: np.ndarray, with_relu: bool) -> np.ndarray:
         padded = self._pad(x)
-        pairs = self.pool_size == (2, 2) and self.stride == (2, 2)
-        kernels = fast.kernels() if pairs else None
-        self.path = "compiled" if kernels is not None else "pairs" if pairs else "windows"
-        self.relu_mask: np.ndarray | None = None
-        if kernels is not None:
-            out = np.empty((len(padded), *self.out_hw, padded.shape[3]), dtype=padded.dtype)
-            self.winner = np.empty(out.shape, dtype=np.int8)  # window position 0-3, -1: none
-            kernels.max_pool_2x2_forward(padded, relu, out, self.winner)
-            return out
-        if pairs:
-            out, self.right_won, self.bottom_won = max_pool_2x2(padded)
-        else:
-            view = windows(padded, self.pool_size, self.stride, self.out_hw)
-            flat = view.reshape(*view.shape[:3], -1, view.shape[5])  # (N, OH, OW, PH*PW, C)
-            self.winner = flat.argmax(axis=3)  # (N, OH, OW, C): first maximum on ties
-            out = np.take_along_axis(flat, self.winner[:, :, :, None], axis=3)[:, :, :, 0]
-        if relu:
-            out = activations.relu(out)
+        self.tiles: CompiledPool | PairsPool | None = None
+        if self.pool_size == (2, 2) and self.stride == (2, 2):
+            self.tiles = pool_2x2(padded, with_relu)
+            return self.tiles.out
+        view = windows(padded, self.pool_size, self.stride, self.out_hw)
+        flat = view.reshape(*view.shape[:3], -1, view.shape[5])  # (N, OH, OW, PH*PW, C)
+        self.winner = flat.argmax(axis=3)  # (N, OH, OW, C): first maximum on ties
+        out = np.take_along_axis(flat, self.winner[:, :, :, None], axis=3)[:, :, :, 0]
+        self.relu_mask = None
+        if with_relu:
+            out = relu(out)
             self.relu_mask = out > 0
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        if self.path == "compiled":  # the path the forward pass took, whatever the switch says now
-            dx = _empty_unless_cropped(self.padded_shape, grad.shape, grad.dtype)
-            fast.compiled().max_pool_2x2_backward(grad, self.winner, dx)  # type: ignore[union-attr]
-            return crop_nhwc(dx, self.pad)
+        if self.tiles is not None:
+            return crop_nhwc(self.tiles.backward(grad), self.pad)
         if self.relu_mask is not None:
             grad = grad * self.relu_mask
-        if self.path == "pairs":
-            dx = max_pool_2x2_backward(grad, self.right_won, self.bottom_won, self.padded_shape)
-            return crop_nhwc(dx, self.pad)
         positions = np.arange(self.pool_size[0] * self.pool_size[1])[:, None, None, None, None]
         blocks = grad * (self.winner == positions)  # (PH*PW, N, OH, OW, C)
         return self._scatter(blocks)
@@ -180,12 +163,3 @@ class AvgPool2D(_Pool2D):
         area = self.pool_size[0] * self.pool_size[1]
         share = grad / grad.dtype.type(area)
         return self._scatter(np.broadcast_to(share, (area, *grad.shape)))  # (PH*PW, N, OH, OW, C)
-
-
-def _empty_unless_cropped(input_shape: tuple[int, ...], out_shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """The array for a 2x2 pool's input gradient, zeroed only when a last odd row or column
-    belongs to no window: the kernel writes every other element."""
-    out_h, out_w = out_shape[1], out_shape[2]
-    if input_shape[1] == 2 * out_h and input_shape[2] == 2 * out_w:
-        return np.empty(input_shape, dtype=dtype)
-    return np.zeros(input_shape, dtype=dtype)

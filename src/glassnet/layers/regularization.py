@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from glassnet.errors import InputError
-from glassnet.layers.base import Layer, Shape, check_input, float_input, shape_error
-from glassnet.layers.dense import _check_size
+from glassnet.checks import check_fraction, check_positive, check_size
+from glassnet.layers.base import DeclaredShapes, Layer, Shape, shape_error
 from glassnet.parameter import Parameter
 
 
@@ -26,10 +25,12 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate: float) -> None:
-        if not _is_real(rate) or not 0 <= rate < 1:
-            raise InputError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_fraction(rate, "rate", "Dropout")
         self.rng: np.random.Generator | None = None
+
+    @property
+    def initialized(self) -> bool:
+        return self.rng is not None
 
     def initialize(self, rng: np.random.Generator) -> None:
         self.rng = rng
@@ -38,13 +39,12 @@ class Dropout(Layer):
         return input_shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_input(x)
+        x = self.prepare_input(x)
         if not self.training or self.rate == 0:
             self.mask = None
             return x
-        if self.rng is None:
-            self.rng = np.random.default_rng()
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
+        rng = cast(np.random.Generator, self.rng)  # prepare_input created it
+        keep = rng.random(x.shape, dtype=np.float32) >= self.rate
         self.mask = keep * x.dtype.type(1 / (1 - self.rate))
         y: np.ndarray = x * self.mask
         return y
@@ -76,13 +76,9 @@ class BatchNorm(Layer):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
-        self.num_features = _check_size(num_features, "num_features", "BatchNorm")
-        if not _is_real(eps) or not 0 < eps < np.inf:
-            raise InputError(f"BatchNorm: eps must be a positive finite number such as 1e-5, got {eps!r}")
-        if not _is_real(momentum) or not 0 <= momentum <= 1:
-            raise InputError(f"BatchNorm: momentum must be a number in [0, 1], got {momentum!r}")
-        self.eps = float(eps)
-        self.momentum = float(momentum)
+        self.num_features = check_size(num_features, "num_features", "BatchNorm")
+        self.eps = check_positive(eps, "eps", "1e-5", "BatchNorm")
+        self.momentum = check_fraction(momentum, "momentum", "BatchNorm", closed="[]")
         self.gamma = Parameter(np.ones(self.num_features, dtype=np.float32))
         self.beta = Parameter(np.zeros(self.num_features, dtype=np.float32))
         self.running_mean = np.zeros(self.num_features, dtype=np.float32)
@@ -100,8 +96,7 @@ class BatchNorm(Layer):
         return input_shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_input(x)
-        check_input(self, x)
+        x = self.prepare_input(x)
         axes = tuple(range(x.ndim - 1))  # every axis but the features/channels
         if self.training:
             mean, var = x.mean(axis=axes), x.var(axis=axes)
@@ -133,6 +128,11 @@ class BatchNorm(Layer):
         dx = (grad_x_hat - mean_grad - self.x_hat * mean_grad_x_hat) * self.inv_std
         return dx
 
+    @classmethod
+    def declared_shapes(cls, config: dict[str, Any]) -> DeclaredShapes:
+        features = (config.get("num_features"),)
+        return {"gamma": features, "beta": features}, {"running_mean": features, "running_var": features}
+
     def buffers(self) -> dict[str, np.ndarray]:
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
@@ -141,8 +141,3 @@ class BatchNorm(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.num_features})"
-
-
-def _is_real(value: object) -> bool:
-    """True for an int or float (NumPy's too), False for a bool or anything else."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from glassnet.layers.base import Layer, Shape, float_input
+from glassnet.layers.base import Layer, Shape
 
 
 class Flatten(Layer):
@@ -22,7 +22,7 @@ class Flatten(Layer):
         return (math.prod(input_shape),)  # type: ignore[arg-type]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_input(x)
+        x = self.prepare_input(x)
         self.input_shape = x.shape
         return x.reshape(len(x), -1)  # (N, d1*d2*...)
 

@@ -1,0 +1,178 @@
+"""Looking inside a network: each layer's activations for one input, and the learned filters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from glassnet.apps.extras import import_extra
+from glassnet.checks import first_non_finite
+from glassnet.errors import InputError, NumericalError
+from glassnet.layers import Conv2D
+from glassnet.network.data import network_inputs
+from glassnet.network.numerics import quiet
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from glassnet.network.network import Network
+
+MAX_CHANNELS = 16  # feature maps drawn per layer
+MAX_UNITS = 128  # values drawn per vector layer
+
+
+@dataclass(frozen=True)
+class LayerActivation:
+    """One layer's output for one sample.
+
+    Args:
+        name: the layer as repr shows it, e.g. "Conv2D(1 -> 8, 3x3)".
+        values: the output without its batch axis, e.g. (26, 26, 8) or (10,).
+    """
+
+    name: str
+    values: np.ndarray
+
+    @property
+    def is_maps(self) -> bool:
+        """True for feature maps (H, W, C), False for anything drawn as a vector."""
+        return self.values.ndim == 3
+
+
+def layer_activations(net: Network, sample: object) -> list[LayerActivation]:
+    """Run one sample through the layers in inference mode and keep every layer's output.
+
+    Not thread-safe: layers keep state from their last forward pass, so serialize the calls
+    (as `glassnet serve` does with a lock) and do not call this while the network trains.
+
+    Args:
+        net: the network.
+        sample: one input without its batch axis, e.g. a (28, 28, 1) image.
+
+    Shapes:
+        sample (H, W, C) -> one LayerActivation per layer; the last holds the network's output.
+    """
+    x, _ = network_inputs(net, np.asarray(sample)[None], "sample")  # (1, H, W, C)
+    outputs = []
+    with quiet():
+        for layer in net.layers:
+            layer.training = False
+            x = layer.forward(x)
+            outputs.append(LayerActivation(repr(layer), x[0]))
+    bad = first_non_finite(x)
+    if bad is not None:
+        raise NumericalError(f"the network's output has {bad[0]} NaN or infinite values for this sample")
+    return outputs
+
+
+def first_conv(net: Network) -> Conv2D | None:
+    """The network's first Conv2D layer, or None when it has none.
+
+    Args:
+        net: the network.
+    """
+    return next((layer for layer in net.layers if isinstance(layer, Conv2D)), None)
+
+
+def filter_images(layer: Conv2D) -> np.ndarray:
+    """Each filter of a convolution as a 2-D image, averaged over its input channels.
+
+    Args:
+        layer: a Conv2D whose weights exist.
+
+    Shapes:
+        weight (KH, KW, C_in, C_out) -> output (C_out, KH, KW).
+    """
+    if layer.weight is None:
+        raise InputError(f"{layer!r} has no weights yet: add it to a Network or run it once")
+    return np.moveaxis(layer.weight.value.mean(axis=2), -1, 0)  # (C_out, KH, KW)
+
+
+def _grid(figure: Figure, count: int, columns: int) -> list[Axes]:
+    """count image axes in rows of `columns`, without ticks; the spare cells hidden."""
+    rows = -(-count // columns)
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for index, ax in enumerate(axes):
+        ax.set_axis_off()
+        ax.set_visible(index < count)
+    return list(axes[:count])
+
+
+def filters_figure(layer: Conv2D, title: str = "") -> Figure:
+    """A convolution's learned filters as gray tiles (light: positive weights).
+
+    Args:
+        layer: a Conv2D whose weights exist.
+        title: the figure's title (default: the layer).
+    """
+    images = filter_images(layer)
+    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    columns = min(len(images), 8)
+    rows = -(-len(images) // columns)
+    figure: Figure = figure_module.Figure(figsize=(1.1 * columns, 1.1 * rows + 0.5), layout="constrained")
+    limit = float(np.abs(images).max()) or 1.0
+    for index, (ax, image) in enumerate(zip(_grid(figure, len(images), columns), images, strict=True)):
+        ax.imshow(image, cmap="gray", vmin=-limit, vmax=limit)
+        ax.set_title(str(index), fontsize=8)
+    figure.suptitle(title or f"filters of {layer!r}")
+    return figure
+
+
+def montage(maps: np.ndarray, gap: int = 1) -> np.ndarray:
+    """Feature maps side by side in one row, NaN (drawn blank) between them.
+
+    Args:
+        maps: the maps, channels first.
+        gap: blank columns between two maps.
+
+    Shapes:
+        maps (C, H, W) -> output (H, C * (W + gap) - gap).
+    """
+    count, height, width = maps.shape
+    row = np.full((height, count * (width + gap) - gap), np.nan)
+    for index, image in enumerate(maps):
+        row[:, index * (width + gap) : index * (width + gap) + width] = image
+    return row
+
+
+def activations_figure(
+    activations: Sequence[LayerActivation], sample: np.ndarray | None = None, title: str = ""
+) -> Figure:
+    """Every layer's activations, one row per layer: up to 16 feature maps in gray, or bars.
+
+    Args:
+        activations: layer_activations(net, sample).
+        sample: the input image (H, W, C) drawn first, or None.
+        title: the figure's title.
+    """
+    if not activations:
+        raise InputError("no activations to plot: the network has no layers")
+    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    rows = [("input", np.asarray(sample))] if sample is not None else []
+    rows += [(item.name, item.values) for item in activations]
+    figure: Figure = figure_module.Figure(figsize=(12, 1.2 * len(rows) + 0.4), layout="constrained")
+    for ax, (name, values) in zip(figure.subplots(len(rows), 1, squeeze=False).ravel(), rows, strict=True):
+        ax.set_title(f"{name}  {tuple(values.shape)}", fontsize=9, loc="left")
+        if values.ndim == 3:
+            low, high = float(values.min()), float(values.max())
+            ax.imshow(
+                montage(np.moveaxis(values[..., :MAX_CHANNELS], -1, 0)),
+                cmap="gray",  # (C, H, W)
+                vmin=low,
+                vmax=high if high > low else low + 1,
+            )
+            ax.set_axis_off()
+        else:
+            units = values.ravel()[:MAX_UNITS]
+            ax.bar(range(len(units)), units, color="tab:blue" if len(units) > 16 else "tab:orange")
+            ax.set_xlim(-0.5, len(units) - 0.5)
+            ax.tick_params(labelsize=7)
+            if len(units) <= 16:
+                ax.set_xticks(range(len(units)))
+    if title:
+        figure.suptitle(title)
+    return figure

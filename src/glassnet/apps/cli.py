@@ -1,0 +1,341 @@
+"""The `glassnet` command: train, evaluate, predict, summary, models, serve, report. Wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from glassnet.apps.imaging import load_image, to_mnist
+from glassnet.apps.plotting import (
+    check_plot_path,
+    confusion_figure,
+    confusion_matrix,
+    format_confusion,
+    save_figure,
+    training_curves,
+)
+from glassnet.apps.report import write_report
+from glassnet.apps.serve import serve
+from glassnet.apps.zoo import DEFAULT_MODEL, describe_models, get_model
+from glassnet.datasets import load_fashion_mnist, load_mnist
+from glassnet.errors import GlassnetError, InputError
+from glassnet.metrics import to_labels
+from glassnet.network.distributed import rank
+from glassnet.network.network import Network
+
+Split = tuple[np.ndarray, np.ndarray]
+DATASETS: dict[str, tuple[str, Callable[[], tuple[Split, Split]], tuple[str, ...]]] = {
+    "mnist": ("MNIST", load_mnist, tuple("0123456789")),
+    "fashion-mnist": (
+        "Fashion-MNIST",
+        load_fashion_mnist,
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    ),
+}
+VALIDATION_SPLIT = 0.1
+INTERRUPTED = 130  # the shell's exit status for Ctrl-C
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Callable[[str], float]:
+    """An argparse type: a `kind` number above (strict) or at least `minimum`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
+        if value < minimum or (strict and value == minimum) or value != value:
+            raise argparse.ArgumentTypeError(f"expected a number {'>' if strict else '>='} {minimum:g}, got {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="glassnet", description="Train, evaluate and use glassnet networks on MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    dataset: dict[str, Any] = {"choices": list(DATASETS), "default": "mnist", "help": "the data set (default: mnist)"}
+
+    train = commands.add_parser("train", help="train a network and save it")
+    train.add_argument(
+        "--model",
+        help=f"a registered architecture (default: {DEFAULT_MODEL}; list them with "
+        "`glassnet models`) or FILE.json, a spec of layers",
+    )
+    train.add_argument(
+        "--epochs", type=_number(int, 1, False), help="passes over the training data (total, with --resume)"
+    )
+    train.add_argument("--batch-size", type=_number(int, 1, False), help="images per gradient step")
+    train.add_argument("--lr", type=_number(float, 0, True), help="learning rate")
+    train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="the optimizer")
+    train.add_argument("--seed", type=_number(int, 0, False), default=0, help="random seed (default: 0)")
+    train.add_argument("--limit", type=_number(int, 1, False), help="train on the first N training images only")
+    train.add_argument(
+        "--validation-split",
+        type=_number(float, 0, False),
+        default=VALIDATION_SPLIT,
+        help=f"fraction of the training images held out for validation (default: {VALIDATION_SPLIT}; 0: none)",
+    )
+    train.add_argument(
+        "--out", help="where to save the model (default: ./glassnet-MODEL.npz; with --resume: the checkpoint)"
+    )
+    train.add_argument("--plot", help="write the training curves to this image file (.png, .svg, .pdf)")
+    train.add_argument("--resume", metavar="PATH", help="continue training a checkpoint (saved after every epoch)")
+    train.add_argument("--dataset", **dataset)
+    train.add_argument("--quiet", action="store_true", help="print only the final results")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI: run as `mpiexec -n K glassnet train --distributed`",
+    )
+    train.set_defaults(run=train_command)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on the test set")
+    evaluate.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
+    evaluate.add_argument("--dataset", **dataset)
+    evaluate.add_argument("--plot", help="write the confusion matrix to this image file")
+    evaluate.set_defaults(run=evaluate_command)
+
+    predict = commands.add_parser("predict", help="the digit in each image (PNG, JPEG or .npy)")
+    predict.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="a picture of one digit, any size and colours")
+    predict.set_defaults(run=predict_command)
+
+    summary = commands.add_parser("summary", help="the layers of a saved model")
+    summary.add_argument("model", metavar="MODEL", help="a model file")
+    summary.set_defaults(run=summary_command)
+
+    models = commands.add_parser("models", help="list the registered architectures and their defaults")
+    models.set_defaults(run=models_command)
+
+    web = commands.add_parser("serve", help="a local web page: draw a digit, see the prediction and every layer")
+    web.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
+    web.add_argument(
+        "--port", type=_number(int, 0, False), default=8000, help="TCP port (default: 8000; 0: any free one)"
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    web.add_argument("--verbose", action="store_true", help="log every request")
+    web.set_defaults(run=serve_command)
+
+    report = commands.add_parser("report", help="a self-contained HTML report: curves, accuracy, mistakes, layers")
+    report.add_argument("model", metavar="MODEL", help="a model file")
+    report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
+    report.add_argument("--dataset", **dataset)
+    report.set_defaults(run=report_command)
+    return parser
+
+
+def _load_data(name: str, quiet: bool) -> tuple[Split, Split]:
+    """The data set's ((x_train, y_train), (x_test, y_test)). Args: name: a DATASETS key; quiet: no messages."""
+    title, loader, _ = DATASETS[name]
+    if not quiet:
+        print(f"Loading {title}...", flush=True)
+    return loader()
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """glassnet train: build or resume, fit with a checkpoint per epoch, test, save, plot."""
+    if args.resume and args.model:
+        raise InputError("--resume continues the checkpoint's own model: drop --model")
+    if args.validation_split >= 1:
+        raise InputError(f"--validation-split must be below 1, got {args.validation_split}")
+    if args.plot:
+        check_plot_path(args.plot)
+    root = rank() == 0 if args.distributed else True
+    args.quiet = args.quiet or not root  # only rank 0 talks and saves
+    options = {
+        "epochs": args.epochs,
+        "learning_rate": args.lr,
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "limit": args.limit,
+    }
+    verbose = 0 if args.quiet else 1
+    if args.resume:
+        net = Network.load(args.resume)
+        net.verbose = verbose
+        name, limit, epochs = Path(args.resume).stem, args.limit, args.epochs or net.epochs
+        callbacks = []  # the checkpoint's learning rate, already decayed, stays as it is
+        out = Path(args.out or args.resume)
+        if args.optimizer:
+            raise InputError("--resume keeps the checkpoint's optimizer: drop --optimizer")
+    else:
+        entry = get_model(args.model or DEFAULT_MODEL).with_options(**options)
+        net = entry.build(seed=args.seed, verbose=verbose)
+        name, limit, epochs, callbacks = entry.name, entry.limit, entry.epochs, entry.callbacks()
+        out = Path(args.out or f"glassnet-{entry.name}.npz")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"{out.parent}: no such folder to save the model in")
+    done = len(net.history["loss"])
+    if done >= epochs:
+        raise InputError(f"{args.resume} already has {done} epochs: pass --epochs above {done} to train more")
+    (x_train, y_train), (x_test, y_test) = _load_data(args.dataset, args.quiet)
+    x_train, y_train = x_train[:limit], y_train[:limit]
+    title = DATASETS[args.dataset][0]
+    if not args.quiet:
+        held = int(len(x_train) * args.validation_split)
+        plan = f"{epochs} epoch{'s' * (epochs != 1)}" + (f", resuming after epoch {done}" if done else "")
+        print(
+            f"Training {name} on {len(x_train) - held} {title} images (validating on {held}): {plan}, "
+            f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}, "
+            f"batch {args.batch_size or net.batch_size}",
+            flush=True,
+        )
+    start = time.perf_counter()
+    try:
+        net.fit(
+            x_train,
+            y_train,
+            epochs=epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            validation_split=args.validation_split,
+            callbacks=callbacks,
+            checkpoint=out,
+            resume=args.resume,
+            distributed=args.distributed,
+        )
+    except KeyboardInterrupt:
+        return _interrupted(net, args, out, epochs, done)
+    if not root:
+        return 0
+    seconds = time.perf_counter() - start
+    scores = net.evaluate(x_test, y_test)
+    print(
+        f"Test accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images "
+        f"after {len(net.history['loss'])} epochs, trained in {seconds:.1f}s"
+    )
+    net.save(out)
+    print(f"Saved the model to {out} (try: glassnet evaluate {shlex.quote(str(out))})")
+    if args.plot:
+        save_figure(training_curves(net.history, title=f"{name} on {title}"), args.plot)
+        print(f"Saved the training curves to {args.plot}")
+    return 0
+
+
+def _interrupted(net: Network, args: argparse.Namespace, out: Path, epochs: int, done: int) -> int:
+    """After Ctrl-C: say what the checkpoint holds and print the command that resumes it."""
+    completed = len(net.history["loss"])
+    if completed == 0:
+        print("\nInterrupted before the first epoch ended: nothing was saved.", file=sys.stderr)
+        return INTERRUPTED
+    checkpoint = out if completed > done else Path(args.resume)
+    command = ["glassnet", "train", "--resume", str(checkpoint), "--epochs", str(epochs)]
+    for flag, value in (
+        ("--dataset", args.dataset if args.dataset != "mnist" else None),
+        ("--limit", args.limit or (None if args.resume else get_model(args.model or DEFAULT_MODEL).limit)),
+        ("--validation-split", args.validation_split if args.validation_split != VALIDATION_SPLIT else None),
+        ("--plot", args.plot),
+    ):
+        if value is not None:
+            command += [flag, str(value)]
+    if args.quiet:
+        command.append("--quiet")
+    print(
+        f"\nInterrupted: {checkpoint} holds the {completed} completed epochs. Resume with:\n  {shlex.join(command)}",
+        file=sys.stderr,
+    )
+    return INTERRUPTED
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """glassnet evaluate: test accuracy, per-class accuracy and the confusion matrix."""
+    if args.plot:
+        check_plot_path(args.plot)
+    net = Network.load(args.model)
+    title, _, classes = DATASETS[args.dataset]
+    _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
+    scores = net.evaluate(x_test, y_test)
+    matrix = confusion_matrix(y_test, to_labels(net.predict(x_test)), len(classes))
+    print(f"Accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images\n")
+    print(format_confusion(matrix, classes))
+    if args.plot:
+        save_figure(confusion_figure(matrix, classes, title=f"{Path(args.model).name} on {title}"), args.plot)
+        print(f"\nSaved the confusion matrix to {args.plot}")
+    return 0
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    """glassnet predict: each image made MNIST-like, its predicted digit and the top 3."""
+    net = Network.load(args.model)
+    images = np.stack([to_mnist(load_image(path)) for path in args.images])  # (N, 28, 28, 1)
+    outputs = net.predict(images)
+    is_probability = bool(np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-3))
+    for path, row in zip(args.images, outputs, strict=True):
+        best = np.argsort(-row, kind="stable")[:3]
+        shown = ", ".join(f"{k}: {row[k]:.1%}" if is_probability else f"{k}: {row[k]:.3f}" for k in best)
+        print(f"{path}: {best[0]}  (top 3 {'probabilities' if is_probability else 'scores'}: {shown})")
+    return 0
+
+
+def models_command(args: argparse.Namespace) -> int:
+    """glassnet models: the registry, one architecture a line."""
+    print(describe_models())
+    return 0
+
+
+def summary_command(args: argparse.Namespace) -> int:
+    """glassnet summary: the model's layer table."""
+    net = Network.load(args.model)
+    print(net.summary())
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """glassnet serve: the drawing page on a local web server, until Ctrl-C."""
+    serve(args.model, args.host, args.port, args.verbose)
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """glassnet report: one HTML page with curves, test accuracy, mistakes, filters and activations."""
+    net = Network.load(args.model)
+    title, _, classes = DATASETS[args.dataset]
+    _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
+    path = write_report(net, args.out, x_test, y_test, classes, title=f"{Path(args.model).name} on {title}")
+    print(f"Wrote the report to {path}")
+    return 0
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as one line: 'path: reason' for OS errors, the message otherwise."""
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        message = f"{error.filename}: {error.strerror}"
+    else:
+        message = str(error) or type(error).__name__
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the glassnet command; returns the exit status. Args: argv: the arguments (default sys.argv[1:])."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+        return status
+    except BrokenPipeError:  # the reader went away (`glassnet evaluate m.npz | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (GlassnetError, ValueError, TypeError, OSError) as error:
+        print(f"glassnet: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nglassnet: interrupted", file=sys.stderr)
+        return INTERRUPTED

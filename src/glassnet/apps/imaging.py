@@ -1,0 +1,167 @@
+"""Turn a picture of a digit (any size, either polarity) into MNIST's form, as a NumPy array."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from glassnet.apps.extras import import_extra
+from glassnet.errors import InputError
+
+FIELD = 28  # MNIST's image size
+BOX = 20  # the longer side of the digit inside the field
+INK_THRESHOLD = 0.05  # ink below this fraction of the strongest stroke does not count for the crop
+MIN_CONTRAST = 0.05  # an image whose ink and background differ by less than this is blank
+
+
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file as an array: .npy with NumPy, anything else (PNG, JPEG, ...) with Pillow.
+
+    Args:
+        path: the file.
+
+    Shapes:
+        output (H, W) gray, or (H, W, 4) RGBA when the file has transparency; .npy as stored.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        try:
+            array: np.ndarray = np.load(path, allow_pickle=False)
+            return array
+        except ValueError as error:
+            raise InputError(f"{path}: not a NumPy array file ({error})") from None
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    image_module = import_extra("PIL.Image", "images", "reading PNG/JPEG images")
+    try:
+        with image_module.open(path) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                return np.asarray(image.convert("RGBA"))
+            if image.mode in ("I", "I;16", "F"):
+                return np.asarray(image, dtype=np.float64)
+            return np.asarray(image.convert("L"))
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow's errors for a file it cannot decode
+        raise InputError(f"{path}: not an image Pillow can read ({error})") from None
+
+
+def to_mnist(image: np.ndarray) -> np.ndarray:
+    """A digit image made like MNIST's: white on black, cropped, 20 px box, centred by mass.
+
+    Args:
+        image: gray (H, W) or (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4); uint8, uint16, bool or
+            float (in [0, 1], or [0, 255]); dark-on-light or light-on-dark. With a varying alpha
+            channel the opaque strokes are the ink, whatever their colour.
+
+    Shapes:
+        image (H, W[, C]) -> output float32 (28, 28, 1) in [0, 1].
+    """
+    ink = _ink(_gray(image))
+    rows, cols = np.nonzero(ink >= INK_THRESHOLD)
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    height, width = ink.shape
+    scale = BOX / max(height, width)
+    digit = resize(ink, (max(1, round(height * scale)), max(1, round(width * scale))))
+    return _centre(np.clip(digit, 0.0, 1.0))[..., None].astype(np.float32)  # (28, 28, 1)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    """The image as float64 gray levels in [0, 1] (alpha-only drawings: the alpha). Shapes: (H, W)."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] in (1, 3, 4):
+        channels = image.shape[2]
+    elif image.ndim == 2:
+        channels = 0
+    else:
+        raise InputError(f"expected an image (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got shape {image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InputError(f"expected a non-empty image, got shape {image.shape}")
+    if image.dtype.kind not in "biuf":
+        raise InputError(f"expected image pixels as numbers, got dtype {image.dtype}")
+    values = _unit_range(image)
+    if channels == 4:
+        alpha = values[..., 3]
+        if np.ptp(alpha) > MIN_CONTRAST:
+            return alpha  # strokes drawn on a transparent canvas
+        values = values[..., :3]
+    if channels in (3, 4):
+        gray: np.ndarray = values @ np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma, as Pillow's "L"
+        return gray
+    return values.reshape(image.shape[:2])  # (H, W)
+
+
+def _unit_range(image: np.ndarray) -> np.ndarray:
+    """Pixel values scaled to [0, 1] from their type's range (floats: [0, 1] or [0, 255])."""
+    values = image.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise InputError("expected finite pixel values, got NaN or infinity")
+    if values.min() < 0:
+        raise InputError(f"expected pixel values >= 0, got {values.min():g}")
+    if image.dtype.kind in "iu" and image.dtype.itemsize > 1 and values.max() > 255:
+        top = float(np.iinfo(image.dtype).max) if image.dtype == np.uint16 else values.max()
+    elif image.dtype.kind == "b" or values.max() <= 1:
+        top = 1.0
+    else:
+        top = 255.0 if values.max() <= 255 else values.max()
+    return values / top
+
+
+def _ink(gray: np.ndarray) -> np.ndarray:
+    """How much ink each pixel holds, 0 (background) to 1 (the strongest stroke), either polarity."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    ink = gray - background if background < 0.5 else background - gray
+    strongest = float(ink.max())
+    if strongest < MIN_CONTRAST:
+        raise InputError("found no digit: the image is blank (no ink stands out from the background)")
+    return np.clip(ink / strongest, 0.0, 1.0)
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a 2-D array: area averaging along an axis that shrinks, bilinear along one that grows.
+
+    Args:
+        image: the array.
+        size: (height, width) wanted.
+
+    Shapes:
+        image (H, W) -> output (height, width).
+    """
+    rows = _resize_matrix(image.shape[0], size[0])  # (height, H)
+    cols = _resize_matrix(image.shape[1], size[1])  # (width, W)
+    resized: np.ndarray = rows @ image @ cols.T
+    return resized
+
+
+def _resize_matrix(old: int, new: int) -> np.ndarray:
+    """The (new, old) matrix whose rows weight the old samples making each new one."""
+    if new <= old:  # area: each new pixel averages the old ones it covers, in part at its edges
+        edges = np.arange(new + 1) * (old / new)
+        starts, ends = edges[:-1, None], edges[1:, None]
+        cells = np.arange(old)[None, :]
+        overlap = np.clip(np.minimum(ends, cells + 1) - np.maximum(starts, cells), 0.0, None)
+        weights: np.ndarray = overlap / overlap.sum(axis=1, keepdims=True)
+        return weights
+    centres = np.clip((np.arange(new) + 0.5) * (old / new) - 0.5, 0, old - 1)  # bilinear, half-pixel centres
+    low = np.floor(centres).astype(int)
+    high = np.minimum(low + 1, old - 1)
+    weights = np.zeros((new, old))
+    np.add.at(weights, (np.arange(new), low), 1 - (centres - low))
+    np.add.at(weights, (np.arange(new), high), centres - low)
+    return weights
+
+
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Paste the digit into a 28x28 field so that its centre of mass is the field's centre."""
+    height, width = digit.shape
+    total = digit.sum()
+    mass_y = float((digit.sum(axis=1) * np.arange(height)).sum() / total)
+    mass_x = float((digit.sum(axis=0) * np.arange(width)).sum() / total)
+    middle = FIELD / 2  # where MNIST's centres of mass lie: (14.0, 14.0) on average over its test set
+    top = int(np.clip(round(middle - mass_y), 0, FIELD - height))
+    left = int(np.clip(round(middle - mass_x), 0, FIELD - width))
+    field = np.zeros((FIELD, FIELD))
+    field[top : top + height, left : left + width] = digit
+    return field

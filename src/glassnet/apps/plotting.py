@@ -1,0 +1,155 @@
+"""Results as tables and matplotlib Figures: training curves and the confusion matrix."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from glassnet.apps.extras import import_extra
+from glassnet.errors import InputError, ShapeError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+CORNER = "true \\ pred"  # the confusion table's top-left cell
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Counts of each (true class, predicted class) pair.
+
+    Args:
+        y_true: true labels.
+        y_pred: predicted labels.
+        num_classes: C, the number of classes.
+
+    Shapes:
+        y_true, y_pred (N,) -> output int64 (C, C), rows true, columns predicted.
+    """
+    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ShapeError(f"confusion_matrix expected two label arrays (N,), got {y_true.shape} and {y_pred.shape}")
+    for labels in (y_true, y_pred):
+        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            raise InputError(
+                f"confusion_matrix expected labels in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}"
+            )
+    return np.bincount(y_true * num_classes + y_pred, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """The fraction of each true class predicted right (NaN for a class with no samples). Shapes: (C, C) -> (C,)."""
+    totals = matrix.sum(axis=1)
+    fractions: np.ndarray = np.divide(np.diag(matrix), totals, out=np.full(len(matrix), np.nan), where=totals > 0)
+    return fractions
+
+
+def format_confusion(matrix: np.ndarray, class_names: Sequence[str]) -> str:
+    """The confusion matrix as a text table, with each true class's accuracy in the last column.
+
+    Args:
+        matrix: counts (C, C), rows true, columns predicted.
+        class_names: C names for the rows and columns.
+    """
+    names = [str(name) for name in class_names]
+    label_width = max(len(CORNER), *(len(name) for name in names))
+    width = max(5, *(len(str(int(v))) for v in matrix.ravel()), *(len(name[:5]) for name in names))
+    header = f"{CORNER:<{label_width}} " + " ".join(f"{name[:5]:>{width}}" for name in names) + "  accuracy"
+    lines = [header]
+    for name, row, acc in zip(names, matrix, per_class_accuracy(matrix), strict=True):
+        shown = "-" if np.isnan(acc) else f"{acc:.4f}"
+        lines.append(f"{name:<{label_width}} " + " ".join(f"{int(v):>{width}}" for v in row) + f"  {shown:>8}")
+    return "\n".join(lines)
+
+
+def training_curves(history: Mapping[str, Sequence[float]], title: str = "") -> Figure:
+    """Loss and accuracy per epoch, training and validation side by side.
+
+    Args:
+        history: Network.history (loss, accuracy, val_loss, val_accuracy lists).
+        title: the figure's title.
+    """
+    if not history.get("loss"):
+        raise InputError("no training history to plot: the model has not completed an epoch")
+    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    ticker = import_extra("matplotlib.ticker", "plot", "plotting")
+    figure: Figure = figure_module.Figure(figsize=(10, 4), layout="constrained")
+    for axes, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
+        for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
+            values = list(history.get(key) or [])
+            if values:
+                axes.plot(range(1, len(values) + 1), values, marker="o", label=label)
+        axes.set(xlabel="epoch", ylabel=metric, title=metric, xlim=(0.5, len(history["loss"]) + 0.5))
+        axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
+        if axes.lines:
+            axes.legend()
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
+    """The confusion matrix as a heat map with each cell's count written in it.
+
+    Args:
+        matrix: counts (C, C), rows true, columns predicted.
+        class_names: C names for the axes.
+        title: the figure's title.
+    """
+    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    size = len(class_names)
+    figure: Figure = figure_module.Figure(figsize=(1.5 + 0.6 * size, 1.0 + 0.6 * size), layout="constrained")
+    axes = figure.subplots()
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    image = axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    figure.colorbar(image, ax=axes, label="fraction of the true class")
+    for (row, col), count in np.ndenumerate(matrix):
+        axes.text(
+            col,
+            row,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if rates[row, col] > 0.5 else "black",
+        )
+    names = [str(name) for name in class_names]
+    axes.set_xticks(range(size), names, rotation=45 if any(len(name) > 2 for name in names) else 0)
+    axes.set_yticks(range(size), names)
+    axes.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
+    return figure
+
+
+def check_plot_path(path: str | os.PathLike[str]) -> None:
+    """Fail before any work when a plot cannot be written: no matplotlib, unknown format, no folder.
+
+    Args:
+        path: the image file to be written.
+    """
+    backend_bases = import_extra("matplotlib.backend_bases", "plot", "plotting")
+    formats = backend_bases.FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise InputError(
+            f"cannot write a plot to {os.fspath(path)}: name a file ending in one of "
+            f"{', '.join('.' + name for name in sorted(formats))}"
+        )
+    if not Path(path).parent.is_dir():
+        raise FileNotFoundError(f"{Path(path).parent}: no such folder to write the plot in")
+
+
+def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
+    """Write a Figure to an image file (format from the extension, e.g. .png, .svg, .pdf).
+
+    Args:
+        figure: the Figure.
+        path: where to write it.
+    """
+    try:
+        figure.savefig(path, dpi=120)
+    except ValueError as error:  # matplotlib's message for an unknown extension
+        raise InputError(f"cannot write the plot {os.fspath(path)}: {error}") from None

@@ -1,0 +1,229 @@
+"""`glassnet report`: one self-contained HTML page about a trained model, and its figures.
+
+Every image is a PNG embedded as a data URI, so the file opens anywhere without a server or a
+network. The figures are also usable on their own, in a notebook:
+
+    figure = mistakes_figure(x_test, y_test, net.predict(x_test))
+    figure = filters_figure(first_conv(net))                      # glassnet.apps.activations
+    figure = activations_figure(layer_activations(net, x_test[0]), x_test[0])
+    figure = training_curves(net.history)                         # glassnet.apps.plotting
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from glassnet.apps.activations import (
+    activations_figure,
+    filters_figure,
+    first_conv,
+    layer_activations,
+)
+from glassnet.apps.extras import import_extra
+from glassnet.apps.plotting import (
+    confusion_figure,
+    confusion_matrix,
+    per_class_accuracy,
+    training_curves,
+)
+from glassnet.errors import InputError, ShapeError
+from glassnet.io.atomic import atomic_write
+from glassnet.network.network import Network
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+DIGITS = tuple("0123456789")
+MISTAKES = 16  # how many of the most confident mistakes the report shows
+STYLE = """
+body { font-family: system-ui, sans-serif; color: #1d2330; max-width: 1100px; margin: 0 auto; padding: 16px; }
+h1 { margin-bottom: 4px; } h2 { margin-top: 32px; border-bottom: 1px solid #d9dde5; padding-bottom: 4px; }
+.lead { color: #667085; margin-top: 0; } .score { font-size: 1.4rem; }
+img { max-width: 100%; height: auto; display: block; margin: 8px 0; }
+pre { background: #f6f7f9; padding: 10px; border-radius: 6px; overflow-x: auto; font-size: 0.85rem; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+td, th { padding: 3px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; }
+.note { color: #667085; font-style: italic; }
+"""
+
+
+def confident_mistakes(outputs: np.ndarray, y_true: np.ndarray, count: int = MISTAKES) -> np.ndarray:
+    """Indices of the wrong predictions, most confident first.
+
+    Args:
+        outputs: the network's outputs (probabilities or scores).
+        y_true: the true labels.
+        count: how many to return at most.
+
+    Shapes:
+        outputs (N, C), y_true (N,) -> output (min(count, mistakes),).
+    """
+    predicted = outputs.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y_true)
+    confidence = outputs[wrong, predicted[wrong]]
+    return wrong[np.argsort(-confidence, kind="stable")[:count]]
+
+
+def mistakes_figure(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    outputs: np.ndarray,
+    class_names: Sequence[str] = DIGITS,
+    count: int = MISTAKES,
+) -> Figure:
+    """The most confident mistakes, each titled with its predicted class, confidence and true class.
+
+    Args:
+        images: the inputs (N, H, W, 1) or (N, H, W).
+        y_true: the true labels (N,).
+        outputs: the network's outputs (N, C) for those inputs.
+        class_names: C names for the titles.
+        count: how many mistakes to show at most.
+    """
+    images, y_true, outputs = np.asarray(images), np.asarray(y_true), np.asarray(outputs)
+    if not len(images) == len(y_true) == len(outputs) or outputs.ndim != 2:
+        raise ShapeError(
+            f"mistakes_figure expected images (N, H, W[, 1]), labels (N,) and outputs (N, C), "
+            f"got {images.shape}, {y_true.shape} and {outputs.shape}"
+        )
+    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    indices = confident_mistakes(outputs, y_true, count)
+    columns = 8
+    rows = max(1, -(-len(indices) // columns))
+    figure: Figure = figure_module.Figure(figsize=(1.4 * columns, 1.7 * rows + 0.4), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, index in zip(axes, indices, strict=False):
+        predicted = int(outputs[index].argmax())
+        ax.imshow(images[index].reshape(images.shape[1:3]), cmap="gray_r")
+        ax.set_title(
+            f"pred {class_names[predicted]} ({outputs[index, predicted]:.2f})\ntrue {class_names[y_true[index]]}",
+            fontsize=8,
+            color="#b42318",
+        )
+    figure.suptitle(f"the {len(indices)} most confident mistakes" if len(indices) else "no mistakes")
+    return figure
+
+
+def figure_data_uri(figure: Figure) -> str:
+    """The figure as a data:image/png;base64 URI for an <img src>.
+
+    Args:
+        figure: a matplotlib Figure.
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _image(figure: Figure, alt: str) -> str:
+    return f'<img src="{figure_data_uri(figure)}" alt="{html.escape(alt)}">'
+
+
+def _accuracy_table(matrix: np.ndarray, class_names: Sequence[str]) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(str(name))}</th><td>{int(total):,}</td>"
+        f"<td>{'-' if np.isnan(accuracy) else f'{accuracy:.2%}'}</td></tr>"
+        for name, total, accuracy in zip(class_names, matrix.sum(axis=1), per_class_accuracy(matrix), strict=True)
+    )
+    return f"<table><tr><th>class</th><th>images</th><th>accuracy</th></tr>{rows}</table>"
+
+
+def build_report(
+    net: Network,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    class_names: Sequence[str] = DIGITS,
+    title: str = "glassnet model report",
+) -> str:
+    """The report as one HTML document with its images embedded.
+
+    Args:
+        net: a trained network giving one output per class.
+        x_test: test inputs (N, ...), as the network takes them.
+        y_test: their integer labels (N,).
+        class_names: C names of the classes.
+        title: the page's title.
+    """
+    import_extra("matplotlib.figure", "plot", "the report's plots")
+    y_test = np.asarray(y_test)
+    outputs = net.predict(x_test)
+    if outputs.ndim != 2 or outputs.shape[1] != len(class_names):
+        raise ShapeError(f"the report expected outputs (N, {len(class_names)}), one per class, got {outputs.shape}")
+    if y_test.shape != (len(outputs),) or y_test.dtype.kind not in "iu":
+        raise InputError(f"the report expected integer labels ({len(outputs)},), got {y_test.dtype} {y_test.shape}")
+    predicted = outputs.argmax(axis=1)
+    matrix = confusion_matrix(y_test, predicted, len(class_names))
+    accuracy = float(np.mean(predicted == y_test))
+    conv = first_conv(net)
+    sample = np.asarray(x_test[0])
+    score = (
+        f'<p class="score">Test accuracy <b>{accuracy:.2%}</b> on {len(y_test):,} images '
+        f"({len(y_test) - int(np.trace(matrix)):,} mistakes)</p>"
+    )
+    lead = (
+        f'<p class="lead">Test image 0: true class {html.escape(str(class_names[y_test[0]]))}, '
+        f"predicted {html.escape(str(class_names[predicted[0]]))}.</p>"
+    )
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        score,
+        "<h2>Layers</h2>",
+        f"<pre>{html.escape(net.summary(sample.shape))}</pre>",
+        "<h2>Training</h2>",
+        _image(training_curves(net.history), "training curves")
+        if net.history.get("loss")
+        else '<p class="note">No training history saved with this model.</p>',
+        "<h2>Accuracy per class</h2>",
+        _accuracy_table(matrix, class_names),
+        _image(confusion_figure(matrix, class_names), "confusion matrix"),
+        "<h2>Most confident mistakes</h2>",
+        _image(mistakes_figure(x_test, y_test, outputs, class_names), "most confident mistakes"),
+        "<h2>Learned filters of the first convolution</h2>",
+        _image(filters_figure(conv), "filters")
+        if conv is not None
+        else '<p class="note">The model has no convolution.</p>',
+        "<h2>Inside: every layer for one test image</h2>",
+        lead,
+        _image(activations_figure(layer_activations(net, sample), sample), "activations"),
+    ]
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(parts) + "\n</body></html>\n"
+    )
+
+
+def write_report(
+    net: Network,
+    path: str | os.PathLike[str],
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    class_names: Sequence[str] = DIGITS,
+    title: str = "glassnet model report",
+) -> Path:
+    """Write build_report's page to path (atomically) and return the path.
+
+    Args:
+        net: a trained network.
+        path: the .html file to write.
+        x_test: test inputs (N, ...).
+        y_test: their integer labels (N,).
+        class_names: C names of the classes.
+        title: the page's title.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path.parent}: no such folder to write the report in")
+    page = build_report(net, x_test, y_test, class_names, title)
+    with atomic_write(path) as file:
+        file.write(page.encode("utf-8"))
+    return path

@@ -1,0 +1,217 @@
+"""The HTTP server of `glassnet serve`: the page's three files from memory and the JSON API."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import sys
+import traceback
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlsplit
+
+from glassnet.apps.serve.api import (
+    MAX_BODY,
+    Predictor,
+    RequestError,
+    parse_image,
+    parse_json,
+)
+from glassnet.errors import InputError
+from glassnet.network.network import Network
+
+STATIC_FILES = {  # URL path -> (file in glassnet/serve/static, content type); nothing else is served
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
+API_ROUTES = {"/api/predict": "POST", "/api/summary": "GET"}
+DRAIN_LIMIT = 4 * MAX_BODY  # a body over MAX_BODY but under this is read and dropped, so the 413 arrives
+LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach: 127.0.0.0/8, ::1 or "localhost".
+
+    Args:
+        host: a host name or IP address.
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class AppServer(ThreadingHTTPServer):
+    """A threading HTTP server holding the predictor and the page's files.
+
+    Args:
+        net: the network to serve; it must take (N, 28, 28, 1) images.
+        host: the address to bind (IPv4, IPv6 or a name).
+        port: the TCP port, 0 for a free one.
+        verbose: log every request to stderr (errors are always logged).
+    """
+
+    daemon_threads = True
+    request_queue_size = 128  # connections waiting to be accepted, for bursts of clients
+
+    def __init__(self, net: Network, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
+        if not 0 <= port <= 65535:
+            raise InputError(f"port must be from 0 (any free port) to 65535, got {port}")
+        self.predictor = Predictor(net)
+        self.static = {
+            path: (files("glassnet.apps.serve").joinpath("static").joinpath(name).read_bytes(), kind)
+            for path, (name, kind) in STATIC_FILES.items()
+        }
+        self.verbose = verbose
+        self.loopback = is_loopback(host)
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), Handler)
+
+    @property
+    def url(self) -> str:
+        """The address to open in a browser, e.g. http://127.0.0.1:8000/."""
+        address, port = self.server_address[:2]
+        host = str(address)  # a str for AF_INET and AF_INET6 (typeshed also allows bytes)
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection: GET of the page's files and /api/summary, POST of /api/predict."""
+
+    server: AppServer
+    protocol_version = "HTTP/1.1"  # keep-alive: the page sends many predictions
+    server_version = "glassnet"
+    timeout = 30  # seconds a stalled client may hold its thread
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (Nagle vs delayed ACK)
+    body_read = False  # whether the current request's body was read; if not, the connection is closed
+
+    def do_GET(self) -> None:
+        """Answer a file of the page, or the layer table."""
+        self._answer(self._get)
+
+    def do_POST(self) -> None:
+        """Answer a prediction."""
+        self._answer(self._post)
+
+    def _answer(self, route: Callable[[str], tuple[int, Any]]) -> None:
+        """Run a route; turn refusals into JSON errors and anything unexpected into a 500."""
+        self.body_read = False
+        try:
+            self._check_host()
+            status, payload = route(urlsplit(self.path).path)
+        except RequestError as error:
+            status, payload = error.status, {"error": str(error)}
+        except Exception:  # a bug must cost one request, not the server
+            traceback.print_exc(file=sys.stderr)
+            status, payload = 500, {"error": "internal server error (see the server's log)"}
+            self.close_connection = True
+        if not self.body_read and ("Content-Length" in self.headers or "Transfer-Encoding" in self.headers):
+            self.close_connection = True  # an unread body would be taken for the next request
+        if isinstance(payload, tuple):
+            self._send(status, *payload)
+        else:
+            self._send(status, json.dumps(payload, separators=(",", ":")).encode(), "application/json")
+
+    def _check_host(self) -> None:
+        """On loopback, refuse a Host other than this machine's: a DNS-rebinding page could send one."""
+        host = urlsplit(f"//{self.headers.get('Host', '')}").hostname or ""
+        if self.server.loopback and host not in LOCAL_NAMES and not is_loopback(host):
+            raise RequestError(403, f"unexpected Host header {host!r}: open the page at {self.server.url}")
+
+    def _get(self, path: str) -> tuple[int, Any]:
+        if path == "/api/summary":
+            return 200, self.server.predictor.summary()
+        if path in API_ROUTES:
+            raise RequestError(405, f"{path} takes {API_ROUTES[path]} requests")
+        if path in self.server.static:
+            return 200, self.server.static[path]
+        raise RequestError(404, f"no such page: {path[:100]}")
+
+    def _post(self, path: str) -> tuple[int, Any]:
+        if path != "/api/predict":
+            if path in API_ROUTES or path in self.server.static:
+                raise RequestError(405, f"{path} takes GET requests")
+            raise RequestError(404, f"no such endpoint: {path[:100]}")
+        kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise RequestError(415, f"send the image as Content-Type: application/json, not {kind or 'nothing'}")
+        image = parse_image(parse_json(self._body()))
+        return 200, self.server.predictor.predict(image)
+
+    def _body(self) -> bytes:
+        """The request body, at most MAX_BODY bytes; needs a Content-Length."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            raise RequestError(411, "send a Content-Length, not a chunked body")
+        text = self.headers.get("Content-Length")
+        if text is None:
+            raise RequestError(411, "send a Content-Length header")
+        if not text.strip().isdigit():
+            raise RequestError(400, f"bad Content-Length {text[:40]!r}")
+        length = int(text)
+        if length > MAX_BODY:
+            if length <= DRAIN_LIMIT:
+                self.rfile.read(length)
+            raise RequestError(
+                413,
+                f"the body has {length} bytes, more than the limit of {MAX_BODY}: "
+                "send a smaller image (at most 560x560 pixels)",
+            )
+        self.body_read = True
+        return self.rfile.read(length)
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        if status == 405:
+            self.send_header("Allow", API_ROUTES.get(urlsplit(self.path).path, "GET"))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log requests only when verbose; a server error's traceback is always printed."""
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
+    """Serve the drawing page for a model file until Ctrl-C.
+
+    Args:
+        model: a model file written by Network.save.
+        host: the address to bind; anything but loopback prints a warning.
+        port: the TCP port, 0 for a free one.
+        verbose: log every request.
+    """
+    server = AppServer(Network.load(model), host, port, verbose)
+    with server:
+        if not server.loopback:
+            print(
+                f"warning: serving on {host}, which other machines may reach: anyone who can connect can use "
+                "the model (there is no login); use the default 127.0.0.1 to keep it to this machine",
+                file=sys.stderr,
+                flush=True,
+            )
+        print(f"Serving {os.fspath(model)} on {server.url} (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("\nStopped.", flush=True)

@@ -1,0 +1,248 @@
+"""Named architectures (the CLI's --model) and JSON model specs, each with its own defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from glassnet.checks import check_fraction
+from glassnet.errors import InputError
+from glassnet.io.schema import build_layer
+from glassnet.layers import (
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    ReLU,
+    Softmax,
+    Tanh,
+)
+from glassnet.network.network import Callback, Network
+
+INPUT_SHAPE: tuple[int, ...] = (28, 28, 1)  # one MNIST image, HWC
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """An architecture, written as the list of layers it builds, with the hyper-parameters it trains well with.
+
+    Args:
+        name: the name given to --model (or the spec file's stem).
+        description: one line for listings.
+        layers: makes the layers, input to output (a fresh list each call).
+        loss: "cross_entropy" or "mse".
+        epochs: passes over the training data.
+        learning_rate: step size of the optimizer.
+        batch_size: samples per gradient step.
+        optimizer: "sgd", "momentum" or "adam".
+        limit: train on the first `limit` images only (None: all), as the article does.
+        lr_decay: the learning rate is multiplied by this after every epoch (1: constant).
+    """
+
+    name: str
+    description: str
+    layers: Callable[[], list[Layer]] = field(repr=False)
+    loss: str = "cross_entropy"
+    epochs: int = 3
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    optimizer: str = "adam"
+    limit: int | None = None
+    lr_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_fraction(self.lr_decay, "lr_decay", f"model {self.name!r}", closed="(]")
+
+    def callbacks(self) -> list[Callback]:
+        """The fit callbacks this entry trains with: the per-epoch learning-rate decay, if any."""
+        if self.lr_decay == 1:
+            return []
+
+        def decay(net: Network, epoch: int, logs: dict[str, float]) -> None:
+            net.optimizer.learning_rate *= self.lr_decay
+
+        return [decay]
+
+    def with_options(self, **options: Any) -> ModelEntry:
+        """A copy with the options that are not None replacing the defaults."""
+        return replace(self, **{key: value for key, value in options.items() if value is not None})
+
+    def build(self, seed: int | None = None, verbose: int = 1) -> Network:
+        """The untrained Network, checked against MNIST's input shape.
+
+        Args:
+            seed: seed of the network's generator (weights, shuffling); None: random.
+            verbose: passed to Network (0 silent, 1 progress bar, 2 a line per epoch).
+        """
+        net = Network(
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            seed=seed,
+            verbose=verbose,
+        )
+        for layer in self.layers():
+            net.add(layer)
+        try:
+            net.layer_shapes(INPUT_SHAPE)
+        except ValueError as error:
+            raise InputError(f"model {self.name!r} does not take 28x28x1 images: {error}") from None
+        net.input_shape = INPUT_SHAPE
+        return net.use(self.loss)
+
+
+# The architectures, one layer block per line. fmt: off keeps them in the shape of the network.
+# fmt: off
+def cnn() -> list[Layer]:
+    return [
+        Conv2D(1, 16, 5), BatchNorm(16), ReLU(), MaxPool2D(),   # -> (N, 12, 12, 16)
+        Conv2D(16, 32, 5), BatchNorm(32), ReLU(), MaxPool2D(),  # -> (N, 4, 4, 32)
+        Flatten(), Dense(512, 128), ReLU(),
+        Dense(128, 10), Softmax(),
+    ]
+
+
+def mlp() -> list[Layer]:
+    return [Flatten(), Dense(784, 128), ReLU(), Dense(128, 10), Softmax()]
+
+
+def lenet() -> list[Layer]:
+    return [
+        Conv2D(1, 6, 5, padding=2), ReLU(), MaxPool2D(),  # -> (N, 14, 14, 6)
+        Conv2D(6, 16, 5), ReLU(), MaxPool2D(),            # -> (N, 5, 5, 16)
+        Flatten(), Dense(400, 120), ReLU(),
+        Dense(120, 84), ReLU(),
+        Dense(84, 10), Softmax(),
+    ]
+
+
+def article_mlp() -> list[Layer]:
+    return [Flatten(), Dense(784, 100), Tanh(), Dense(100, 50), Tanh(), Dense(50, 10), Tanh()]
+
+
+def article_cnn() -> list[Layer]:
+    return [Conv2D(1, 1, 3), Tanh(), Flatten(), Dense(26 * 26, 100), Tanh(), Dense(100, 10), Tanh()]
+# fmt: on
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    entry.name: entry
+    for entry in (
+        ModelEntry(
+            "cnn",
+            "the default: Conv 16@5x5, Conv 32@5x5 (BatchNorm, ReLU, max pool), Dense 512-128-10; 99% in 4 epochs",
+            cnn,
+            epochs=4,
+            learning_rate=2e-3,
+            batch_size=128,
+            lr_decay=0.5,
+        ),
+        ModelEntry("mlp", "Dense 784-128-10, ReLU; Adam", mlp, epochs=5, batch_size=64),
+        ModelEntry(
+            "lenet",
+            "LeNet-5 with ReLU and max pooling: Conv 6@5x5, Conv 16@5x5, Dense 120-84-10",
+            lenet,
+            epochs=4,
+            batch_size=64,
+        ),
+        ModelEntry(
+            "article-mlp",
+            "the article's MLP: Dense 784-100-50-10, tanh, MSE, SGD per sample, 1000 images",
+            article_mlp,
+            loss="mse",
+            epochs=35,
+            learning_rate=0.1,
+            batch_size=1,
+            optimizer="sgd",
+            limit=1000,
+        ),
+        ModelEntry(
+            "article-cnn",
+            "the article's CNN: Conv 1@3x3, tanh, Dense 676-100-10, tanh, MSE, 1000 images",
+            article_cnn,
+            loss="mse",
+            epochs=100,
+            learning_rate=0.1,
+            batch_size=1,
+            optimizer="sgd",
+            limit=1000,
+        ),
+    )
+}
+DEFAULT_MODEL = "cnn"
+
+
+def spec_layer(spec: object, index: int) -> Layer:
+    """One layer from a JSON spec's entry {"type": "Conv2D", "in_channels": 1, ...}.
+
+    Args:
+        spec: the entry.
+        index: the layer's position (from 1), for messages.
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise InputError(f'layer {index}: expected an object with a "type", e.g. {{"type": "ReLU"}}, got {spec!r}')
+    return build_layer(spec["type"], {key: value for key, value in spec.items() if key != "type"}, f"layer {index}")
+
+
+def load_spec(path: str | os.PathLike[str]) -> ModelEntry:
+    """A ModelEntry from a JSON file {"layers": [...], "loss": ..., optional hyper-parameters}.
+
+    Args:
+        path: the JSON file.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a JSON model spec (not text)") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not valid JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("layers"), list) or not data["layers"]:
+        raise InputError(
+            f'{path}: expected an object with a non-empty "layers" list, '
+            'e.g. {"layers": [{"type": "Flatten"}, ...], "loss": "cross_entropy"}'
+        )
+    allowed = {f.name for f in fields(ModelEntry)} - {"name"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InputError(f"{path}: unknown key {unknown[0]!r}: use {', '.join(sorted(allowed))}")
+    if data.get("loss", "cross_entropy") not in ("cross_entropy", "mse"):
+        raise InputError(f'{path}: "loss" must be "cross_entropy" or "mse", got {data["loss"]!r}')
+    specs = list(data["layers"])
+    for index, spec in enumerate(specs, start=1):
+        spec_layer(spec, index)  # every layer checked now, not when the network is built
+
+    def layers() -> list[Layer]:
+        return [spec_layer(spec, index) for index, spec in enumerate(specs, start=1)]
+
+    return ModelEntry(**{"name": path.stem, "description": f"model spec {path}", **data, "layers": layers})
+
+
+def get_model(name: str) -> ModelEntry:
+    """The registry entry called name, or the spec in a .json file of that path.
+
+    Args:
+        name: a registry name ("cnn", "mlp", ...) or a path ending in .json.
+    """
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if name.lower().endswith(".json"):
+        return load_spec(name)
+    raise InputError(f"unknown model {name!r}: use one of {', '.join(REGISTRY)}, or a FILE.json spec")
+
+
+def describe_models() -> str:
+    """One line per registered architecture: name, defaults and description."""
+    return "\n".join(
+        f"{entry.name:<12} {entry.epochs:>3} epochs, {entry.optimizer} lr {entry.learning_rate:g}"
+        f"{f' (x{entry.lr_decay:g} per epoch)' if entry.lr_decay != 1 else ''}, batch {entry.batch_size}\n"
+        f"{'':<12} {entry.description}"
+        for entry in REGISTRY.values()
+    )

@@ -1,0 +1,8 @@
+"""Files: model files and checkpoints, the layer-spec schema, training state, safe .npz and atomic writes.
+
+`save_network(net, path)` and `load_network(path)` are what `Network.save` and `Network.load` call.
+"""
+
+from glassnet.io.model_file import FORMAT_VERSION, load_network, save_network
+
+__all__ = ["FORMAT_VERSION", "load_network", "save_network"]

@@ -1,0 +1,38 @@
+"""What the io wing needs of a network, as a Protocol: io never imports the network wing.
+
+glassnet.network.network.Network satisfies it and registers itself with
+glassnet.io.model_file.register_network_class, so that loading builds Networks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from glassnet.layers.base import Layer, Shape
+from glassnet.losses import Loss
+from glassnet.optimizers import Optimizer
+from glassnet.parameter import Parameter
+
+
+class SavedNetwork(Protocol):
+    """The attributes a model file stores or restores, and the methods loading calls."""
+
+    epochs: int
+    learning_rate: float
+    batch_size: int
+    seed: int | None
+    verbose: int
+    layers: list[Layer]
+    loss: Loss | None
+    optimizer: Optimizer
+    rng: np.random.Generator
+    history: dict[str, list[float]]
+    input_shape: tuple[int, ...] | None
+
+    def parameters(self) -> list[Parameter]: ...
+
+    def use(self, loss: Any) -> Any: ...
+
+    def layer_shapes(self, input_shape: Shape | None) -> list[Shape | None]: ...

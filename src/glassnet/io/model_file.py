@@ -1,0 +1,276 @@
+"""Model files: a network's architecture, weights and training state in one .npz, saved atomically.
+
+Entries (each a .npy array in an uncompressed zip, read with allow_pickle=False):
+    format_version              int64 scalar, FORMAT_VERSION
+    architecture                JSON text: network hyper-parameters, layers (type, config), loss,
+                                optimizer (type, config), input_shape
+    parameters/<layer>/<name>   each layer's Parameters (weight, bias, gamma, beta)
+    buffers/<layer>/<name>      BatchNorm's running_mean and running_var
+    training, optimizer/..., history/...   the training state (glassnet.io.state)
+
+The io wing never imports the network wing: glassnet.network.network registers the Network class
+here when it is imported (`register_network_class`), and loading builds that class.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from glassnet.errors import GlassnetError, InputError, ModelFileError, UnsaveableError
+from glassnet.io.atomic import atomic_write
+from glassnet.io.contract import SavedNetwork
+from glassnet.io.npz import NpzReader, write_npz
+from glassnet.io.schema import (
+    ARCHITECTURE_KEYS,
+    LAYER_TYPES,
+    NETWORK_KEYS,
+    build_layer,
+    build_optimizer,
+    check_keys,
+    describe,
+)
+from glassnet.io.state import TrainingState, check_training, state_entries
+from glassnet.layers import Layer
+from glassnet.losses import LOSSES
+from glassnet.optimizers import Optimizer
+
+FORMAT_VERSION = 1
+HEADER_ENTRIES = ("format_version", "architecture", "training")
+NONNEGATIVE_BUFFERS = {"running_var"}
+PathLike = str | os.PathLike[str]
+Shapes = dict[str, tuple[Any, ...]]
+
+_network_class: Callable[..., SavedNetwork] | None = None
+
+
+def register_network_class(cls: Callable[..., SavedNetwork]) -> None:
+    """Tell io which class loaded networks are (called once, by glassnet.network.network)."""
+    global _network_class
+    _network_class = cls
+
+
+def save_network(net: SavedNetwork, path: PathLike) -> None:
+    """Write the network, with its training state, to path as a model file, atomically.
+
+    Args:
+        net: a network of built-in layers, loss and optimizer.
+        path: the file; a crash mid-save leaves the previous file intact.
+    """
+    training, state_arrays = TrainingState.capture(net).entries(net.parameters())
+    arrays: dict[str, np.ndarray] = {
+        "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+        "architecture": np.array(json.dumps(describe(net), allow_nan=False)),
+        "training": np.array(json.dumps(training, allow_nan=False)),
+    }
+    for index, layer in enumerate(net.layers):
+        named = {f"parameters/{index}/{name}": param.value for name, param in layer.named_parameters().items()}
+        named |= {f"buffers/{index}/{name}": buffer for name, buffer in layer.buffers().items()}
+        arrays |= {entry: np.asarray(value) for entry, value in named.items()}
+    arrays |= state_arrays
+    for entry, value in arrays.items():
+        if entry.startswith(("parameters/", "buffers/", "optimizer/")) and (
+            value.dtype.kind != "f" or not np.isfinite(value).all()
+        ):
+            raise UnsaveableError(
+                f"{entry} must hold finite floats, found dtype {value.dtype} with NaN or infinite values or not "
+                "floats: training diverged or a value was set by hand; the file was not written"
+            )
+    with atomic_write(path) as f:
+        write_npz(f, arrays)
+
+
+def load_network(path: PathLike) -> SavedNetwork:
+    """Read a model file or checkpoint; ModelFileError for anything that is not a valid one.
+
+    Args:
+        path: the file written by save_network (or Network.save, or fit's checkpoint).
+    """
+    with open(path, "rb") as f:
+        reader = NpzReader(f, os.fspath(path))
+        try:
+            return _load(reader)
+        finally:
+            reader.close()
+
+
+def _load(reader: NpzReader) -> SavedNetwork:
+    """Check every entry against the architecture, then build the network. Args: reader: the file."""
+    where = reader.label
+    _check_version(reader)
+    architecture = check_keys(_read_json(reader, "architecture"), f"{where}: architecture", ARCHITECTURE_KEYS)
+    optimizer = build_optimizer(architecture["optimizer"], where)
+    training = check_training(_read_json(reader, "training"), type(optimizer).__name__, where)
+    specs = _layer_specs(architecture["layers"], where)
+    shapes: Shapes = {}
+    for index, (*_, (parameters, buffers)) in enumerate(specs):
+        shapes |= {f"parameters/{index}/{name}": shape for name, shape in parameters.items()}
+        shapes |= {f"buffers/{index}/{name}": shape for name, shape in buffers.items()}
+    needed = shapes.keys() | state_entries(training)
+    _check_entries(reader, needed | set(HEADER_ENTRIES), shapes)
+    arrays = {entry: reader.read(entry) for entry in sorted(needed)}
+    for entry in shapes:
+        value = arrays[entry]
+        if not np.isfinite(value).all() or (entry.rsplit("/", 1)[1] in NONNEGATIVE_BUFFERS and (value < 0).any()):
+            raise ModelFileError(f"{where}: {entry} holds NaN, infinite or out-of-range values: the model is unusable")
+    layers = []
+    for index, (kind, config, built, (parameters, buffers)) in enumerate(specs):
+        layer = built or _build(kind, config, f"{where}: layer {index}")
+        layer.set_parameters({name: arrays[f"parameters/{index}/{name}"] for name in parameters})
+        layer.set_buffers({name: arrays[f"buffers/{index}/{name}"] for name in buffers})
+        layers.append(layer)
+    net = _network(architecture, optimizer, layers, where)
+    TrainingState.read(training, arrays, net.parameters(), where).restore(net)
+    for layer in net.layers:
+        layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn
+    return net
+
+
+LayerSpec = tuple[str, dict[str, Any], Layer | None, tuple[Shapes, Shapes]]
+
+
+def _layer_specs(value: object, where: str) -> list[LayerSpec]:
+    """Each stored layer's (type, config, the layer if built already, its parameter and buffer shapes).
+
+    Shapes come from the config before the layer is built wherever the layer declares them, so
+    that no config can make loading allocate before the stored arrays are checked against it.
+    """
+    if not isinstance(value, list):
+        raise ModelFileError(f"{where}: architecture.layers must be a list, found {type(value).__name__}")
+    specs: list[LayerSpec] = []
+    for index, entry in enumerate(value):
+        entry = check_keys(entry, f"{where}: layer {index}", {"type", "config"})
+        kind, config = entry["type"], entry["config"]
+        cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
+        declared = cls.declared_shapes(config) if cls is not None and isinstance(config, dict) else None
+        if declared is not None:
+            specs.append((kind, config, None, declared))
+        else:
+            layer = _build(kind, config, f"{where}: layer {index}")
+            specs.append((kind, config, layer, (layer.parameter_shapes(), layer.buffer_shapes())))
+    return specs
+
+
+def _build(kind: object, config: object, where: str) -> Layer:
+    """build_layer, its errors as ModelFileError."""
+    try:
+        return build_layer(kind, config, where)
+    except InputError as error:
+        raise ModelFileError(str(error)) from None
+
+
+def _check_version(reader: NpzReader) -> None:
+    """Refuse a file without format_version, or of another version. Args: reader: the file."""
+    header = reader.headers.get("format_version")
+    if header is None or header.shape != () or header.dtype.kind not in "iu":
+        raise ModelFileError(f"{reader.label}: not a glassnet model file (no format_version entry)")
+    version = int(reader.read("format_version"))
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{reader.label}: model file format {version} was written by a newer glassnet; this one reads "
+            f"format {FORMAT_VERSION}: upgrade glassnet (pip install -U glassnet)"
+        )
+    if version != FORMAT_VERSION:
+        raise ModelFileError(f"{reader.label}: unknown model file format {version}; expected {FORMAT_VERSION}")
+
+
+def _read_json(reader: NpzReader, entry: str) -> Any:
+    """Parse a JSON text entry (no NaN or Infinity). Args: reader: the file; entry: its name."""
+    header = reader.headers.get(entry)
+    if header is None or header.shape != () or header.dtype.kind != "U":
+        raise ModelFileError(f"{reader.label}: entry {entry!r} is missing or is not a JSON text")
+    text = str(reader.read(entry)[()])
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise ModelFileError(f"{reader.label}: entry {entry!r} is not valid JSON: {error}") from None
+
+
+def _reject_constant(name: str) -> None:
+    """Refuse NaN and Infinity in JSON. Args: name: the constant met."""
+    raise ValueError(f"{name} is not allowed")
+
+
+def _check_entries(reader: NpzReader, needed: set[str], shapes: dict[str, tuple[Any, ...]]) -> None:
+    """Every needed entry present, none unknown, arrays of the shapes the architecture implies.
+
+    Args:
+        reader: the file, its headers parsed.
+        needed: every entry the JSON implies.
+        shapes: parameter and buffer entry -> the shape its layer's config implies.
+    """
+    missing, unknown = needed - reader.headers.keys(), reader.headers.keys() - needed
+    if missing or unknown:
+        raise ModelFileError(f"{reader.label}: missing entries {sorted(missing)}, unknown entries {sorted(unknown)}")
+    for entry, shape in shapes.items():
+        header = reader.headers[entry]
+        if header.shape != shape or header.dtype.kind != "f":
+            raise ModelFileError(
+                f"{reader.label}: the architecture implies {entry} of shape {shape}, the file stores "
+                f"{header.shape} of {header.dtype}: the file is corrupt or was edited"
+            )
+
+
+def _network(architecture: dict[str, Any], optimizer: Optimizer, layers: list[Layer], where: str) -> SavedNetwork:
+    """The SavedNetwork around the rebuilt layers. Args: architecture: JSON; optimizer, layers: built; where: file."""
+    if _network_class is None:
+        raise RuntimeError("glassnet.network was not imported: import glassnet first")
+    settings = check_keys(architecture["network"], f"{where}: architecture.network", set(NETWORK_KEYS))
+    seed, loss, input_shape = settings["seed"], architecture["loss"], architecture["input_shape"]
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise ModelFileError(f"{where}: the seed must be null or an int >= 0, found {seed!r}")
+    if loss is not None and (not isinstance(loss, str) or loss not in LOSSES):
+        raise ModelFileError(f"{where}: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    if input_shape is not None and (
+        not isinstance(input_shape, list)
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)
+    ):
+        raise ModelFileError(f"{where}: input_shape must be null or a list of ints >= 1, found {input_shape!r}")
+    try:
+        net = _network_class(
+            **{key: settings[key] for key in NETWORK_KEYS if key != "seed"}, optimizer=optimizer, seed=seed
+        )
+        if loss is not None:
+            net.use(loss)
+        net.layers = layers
+        net.layer_shapes(None if input_shape is None else tuple(input_shape))
+    except (GlassnetError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{where}: the stored network is inconsistent: {error}") from None
+    net.input_shape = None if input_shape is None else tuple(input_shape)
+    return net
+
+
+def resume_training(net: SavedNetwork, path: PathLike) -> None:
+    """Give net the weights, optimizer, generator and history of a checkpoint of the same network.
+
+    Args:
+        net: a network built like the one that wrote the checkpoint.
+        path: the checkpoint (any model file).
+    """
+    loaded = load_network(path)
+    mine, theirs = describe(net), describe(loaded)
+    for key in ("layers", "loss"):
+        if mine[key] != theirs[key]:
+            raise ModelFileError(
+                f"{os.fspath(path)}: cannot resume, the checkpoint's {key} differ from this network's:\n"
+                f"  checkpoint: {theirs[key]}\n  this network: {mine[key]}\n"
+                "build the network exactly as the run that wrote the checkpoint"
+            )
+    if mine["optimizer"]["type"] != theirs["optimizer"]["type"]:
+        raise ModelFileError(
+            f"{os.fspath(path)}: cannot resume, the checkpoint was trained with {theirs['optimizer']['type']}, "
+            f"this network uses {mine['optimizer']['type']}: use the same optimizer"
+        )
+    for layer, stored in zip(net.layers, loaded.layers, strict=True):
+        targets = layer.named_parameters()  # same architecture: the same Parameters exist in layer
+        for name, param in stored.named_parameters().items():
+            targets[name].value, targets[name].grad = param.value, None
+        layer.set_buffers(stored.buffers())
+    net.optimizer, net.rng, net.history = loaded.optimizer, loaded.rng, loaded.history
+    net.input_shape = loaded.input_shape or net.input_shape
+    for layer in net.layers:
+        layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn

@@ -1,0 +1,186 @@
+"""The layer-spec schema: a network's architecture as JSON-ready data, and built-in layers from it.
+
+One parser serves both places a layer is written as data: model files store
+{"type": "Conv2D", "config": {...}} and the command line's JSON model specs write
+{"type": "Conv2D", "in_channels": 1, ...}; both reach `build_layer`. The table of layer
+types is read from the layers package: a new built-in layer only needs its export there.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+from glassnet import layers
+from glassnet.checks import is_int
+from glassnet.errors import GlassnetError, InputError, ModelFileError, UnsaveableError
+from glassnet.io.contract import SavedNetwork
+from glassnet.layers import Activation, Layer
+from glassnet.losses import LOSSES
+from glassnet.optimizers import SGD, Adam, Optimizer
+
+# Every layer class glassnet exports, but the base class and Activation (it holds Python functions).
+LAYER_TYPES: dict[str, type[Layer]] = {
+    name: cls
+    for name, cls in ((name, getattr(layers, name)) for name in layers.__all__)
+    if isinstance(cls, type) and issubclass(cls, Layer) and cls not in (Layer, Activation)
+}
+OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {"SGD": SGD, "Adam": Adam}
+OPTIMIZER_STATE_KEYS: dict[str, frozenset[str]] = {"SGD": frozenset({"velocity"}), "Adam": frozenset({"m", "v"})}
+NETWORK_KEYS = ("epochs", "learning_rate", "batch_size", "seed", "verbose")
+ARCHITECTURE_KEYS = {"network", "layers", "loss", "optimizer", "input_shape"}
+
+
+# Building layers --------------------------------------------------------------------------------
+
+
+def build_layer(kind: object, options: object, where: str) -> Layer:
+    """A built-in layer from its type name and constructor arguments; InputError naming `where` if not.
+
+    Args:
+        kind: the class name, e.g. "Conv2D".
+        options: its constructor's keyword arguments (lists stand for pairs).
+        where: the layer's place, for messages ("layer 3", "model.npz: layer 2").
+    """
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
+        raise InputError(f"{where}: unknown type {kind!r}: use one of {', '.join(LAYER_TYPES)}")
+    cls = LAYER_TYPES[kind]
+    if not isinstance(options, dict):
+        raise InputError(f"{where} ({kind}): expected an object of options, got {type(options).__name__}")
+    required, optional = constructor_arguments(cls)
+    unknown, missing = sorted(options.keys() - required - optional), sorted(required - options.keys())
+    if unknown:
+        accepted = ", ".join(sorted(required | optional)) or "no options"
+        raise InputError(f"{where} ({kind}): unknown option {unknown[0]!r}: it takes {accepted}")
+    if missing:
+        raise InputError(f"{where} ({kind}): missing option {missing[0]!r}")
+    try:
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in options.items()})
+    except (TypeError, ValueError, GlassnetError) as error:
+        raise InputError(f"{where} ({kind}): {error}") from None
+
+
+def constructor_arguments(cls: type[object]) -> tuple[set[str], set[str]]:
+    """The (required, optional) keyword arguments of a class's constructor. Args: cls: the class."""
+    if cls.__init__ is object.__init__:
+        return set(), set()
+    named = [
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    required = {p.name for p in named if p.default is p.empty}
+    return required, {p.name for p in named} - required
+
+
+def build_optimizer(value: object, where: str) -> Optimizer:
+    """The optimizer an architecture's "optimizer" entry describes. Args: value: JSON; where: file."""
+    value = check_keys(value, f"{where}: architecture.optimizer", {"type", "config"})
+    cls = OPTIMIZER_TYPES.get(value["type"]) if isinstance(value["type"], str) else None
+    if cls is None:
+        raise ModelFileError(f"{where}: unknown optimizer {value['type']!r}; known: {', '.join(OPTIMIZER_TYPES)}")
+    required, optional = constructor_arguments(cls)
+    config = check_keys(value["config"], f"{where}: optimizer config", required, optional)
+    try:
+        return cls(**config)
+    except (TypeError, ValueError, GlassnetError) as error:
+        raise ModelFileError(f"{where}: the optimizer config is invalid: {error}") from None
+
+
+def check_keys(
+    value: object, where: str, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()
+) -> dict[str, Any]:
+    """value as a dict with every required key and no unknown one, or a ModelFileError.
+
+    Args:
+        value: the parsed JSON value.
+        where: its place in the file, for messages.
+        required: keys it must have.
+        optional: keys it may have.
+    """
+    if not isinstance(value, dict):
+        raise ModelFileError(f"{where}: expected a JSON object, found {type(value).__name__}")
+    missing, unknown = required - value.keys(), value.keys() - required - optional
+    if missing or unknown:
+        raise ModelFileError(f"{where}: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}")
+    return value
+
+
+# Describing a network ---------------------------------------------------------------------------
+
+
+def describe(net: SavedNetwork) -> dict[str, Any]:
+    """The architecture of a network as JSON-ready data; UnsaveableError if it is not all built-in.
+
+    Args:
+        net: the network.
+    """
+    seed = int(net.seed) if is_int(net.seed) else None
+    return {
+        "network": {
+            "epochs": net.epochs,
+            "learning_rate": net.learning_rate,
+            "batch_size": net.batch_size,
+            "seed": seed,
+            "verbose": net.verbose,
+        },
+        "layers": [describe_layer(index, layer) for index, layer in enumerate(net.layers)],
+        "loss": _loss_name(net),
+        "optimizer": _describe_optimizer(net.optimizer),
+        "input_shape": None if net.input_shape is None else [int(d) for d in net.input_shape],
+    }
+
+
+def describe_layer(index: int, layer: Layer) -> dict[str, Any]:
+    """{"type": ..., "config": ...} of a built-in layer, its arrays checked against its config.
+
+    Args:
+        index: its position, for error messages.
+        layer: the layer.
+    """
+    kind = type(layer).__name__
+    if type(layer) is Activation:
+        raise UnsaveableError(
+            f"layer {index}, {layer!r}, holds your own Python functions, which a model file cannot store "
+            "(glassnet never pickles): use a built-in activation such as gn.Tanh(), gn.Sigmoid() or gn.ReLU()"
+        )
+    if LAYER_TYPES.get(kind) is not type(layer):
+        raise UnsaveableError(
+            f"layer {index}, {layer!r}, is a custom layer ({type(layer).__module__}.{type(layer).__qualname__}): "
+            f"model files hold built-in layers only ({', '.join(LAYER_TYPES)}); save its parameters yourself "
+            "with np.savez and rebuild the network in code"
+        )
+    held = {name: param.shape for name, param in layer.named_parameters().items()}
+    held |= {name: tuple(buffer.shape) for name, buffer in layer.buffers().items()}
+    implied = layer.parameter_shapes() | layer.buffer_shapes()
+    if held != implied:
+        raise UnsaveableError(
+            f"layer {index}, {layer!r}, holds arrays {held} but its config implies {implied}: "
+            "set values of the right shapes"
+        )
+    return {"type": kind, "config": layer.config()}
+
+
+def _loss_name(net: SavedNetwork) -> str | None:
+    """The name of the network's built-in loss; None without one. Args: net: the network."""
+    if net.loss is None:
+        return None
+    name = {cls: name for name, cls in LOSSES.items()}.get(type(net.loss))
+    if name is None:
+        raise UnsaveableError(
+            f"the loss {net.loss!r} is not built in, so a model file cannot store it (glassnet never pickles): "
+            'use net.use("mse") or net.use("cross_entropy")'
+        )
+    return name
+
+
+def _describe_optimizer(optimizer: Optimizer) -> dict[str, Any]:
+    """{"type": ..., "config": ...} of a built-in optimizer. Args: optimizer: the optimizer."""
+    kind = type(optimizer).__name__
+    if OPTIMIZER_TYPES.get(kind) is not type(optimizer):
+        raise UnsaveableError(
+            f"the optimizer {kind} is not built in, so a model file cannot store it: "
+            "use gn.optimizers.SGD or gn.optimizers.Adam"
+        )
+    return {"type": kind, "config": optimizer.config()}

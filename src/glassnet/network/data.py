@@ -1,0 +1,159 @@
+"""Data for a Network, checked once at the boundary: inputs, targets and validation data.
+
+`prepare` is the first step of `Network.fit`: x, y and the validation data are checked against
+the layers (shapes inferred once per array), cast to the network's dtype, and the labels turned
+into the loss's targets, before any work starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from glassnet.checks import as_input_array, cast_input, check_fraction
+from glassnet.errors import InputError, InputTypeError, NotReadyError, ShapeError
+from glassnet.layers.base import LayerShapeError, Shape
+from glassnet.losses import CrossEntropy
+from glassnet.network.targets import prepare_targets
+
+if TYPE_CHECKING:
+    from glassnet.network.network import Network
+
+
+@dataclass
+class Labelled:
+    """Inputs with their targets, checked against a network.
+
+    Args:
+        x: inputs in the network's dtype.
+        targets: what the loss compares the outputs with.
+        labels: integer labels for accuracy; None for N-D targets.
+    """
+
+    x: np.ndarray
+    targets: np.ndarray
+    labels: np.ndarray | None
+
+
+@dataclass
+class TrainingData:
+    """What fit trains on, and what it validates on after each epoch (None: nothing)."""
+
+    train: Labelled
+    validation: Labelled | None
+
+
+def prepare(net: Network, x: object, y: object, validation_data: object, validation_split: object) -> TrainingData:
+    """x, y and the validation data checked against the network, the split held out (Keras's rule).
+
+    Args:
+        net: the network to train; its input_shape is set to one sample's shape.
+        x, y: the training data as the user gave it.
+        validation_data: None or the pair (x_val, y_val).
+        validation_split: the fraction in [0, 1) of the samples to hold out, from the end.
+    """
+    pair = check_validation_data(validation_data)
+    train = labelled(net, x, y)
+    split = check_fraction(validation_split, "validation_split")
+    if split:
+        if pair is not None:
+            raise InputError("give validation_data or validation_split, not both")
+        train, pair = _hold_out(train, split)
+    validation = labelled(net, *pair, "validation x", "validation y") if pair is not None else None
+    return TrainingData(train, validation)
+
+
+def labelled(net: Network, x: object, y: object, x_name: str = "x", y_name: str = "y") -> Labelled:
+    """Inputs and targets checked against the network; sets its input_shape to one sample's shape.
+
+    Args:
+        net: the network they are for.
+        x, y: what the user gave.
+        x_name, y_name: their names in messages.
+    """
+    array, output = network_inputs(net, x, x_name)
+    net.input_shape = tuple(array.shape[1:])
+    distributions = isinstance(net.loss, CrossEntropy)
+    targets, labels = prepare_targets(y, len(array), output, array.dtype, distributions, y_name)
+    return Labelled(array, targets, labels)
+
+
+def _hold_out(data: Labelled, fraction: float) -> tuple[Labelled, tuple[np.ndarray, np.ndarray]]:
+    """The first samples to train on, and the last `fraction` (before shuffling) as the pair (x, y)."""
+    n = len(data.x)
+    keep = n - int(n * fraction)
+    if keep < 1 or keep == n:
+        raise InputError(f"validation_split={fraction} of {n} samples leaves no training or validation data")
+    labels = None if data.labels is None else data.labels[:keep]
+    held_out = (data.x[keep:], data.labels[keep:] if data.labels is not None else data.targets[keep:])
+    return Labelled(data.x[:keep], data.targets[:keep], labels), held_out
+
+
+def check_validation_data(validation_data: object) -> tuple[object, object] | None:
+    """None, or the pair (x_val, y_val).
+
+    Args:
+        validation_data: what the user gave.
+    """
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        got = (
+            f"an array of shape {validation_data.shape}"
+            if isinstance(validation_data, np.ndarray)
+            else f"a {type(validation_data).__name__} of {len(validation_data)} items"
+            if isinstance(validation_data, (tuple, list))
+            else type(validation_data).__name__
+        )
+        raise InputTypeError(
+            f"validation_data must be a pair (x_val, y_val), got {got}: pass validation_data=(x_test, y_test)"
+        )
+    return validation_data[0], validation_data[1]
+
+
+def network_inputs(net: Network, x: object, name: str = "x") -> tuple[np.ndarray, Shape | None]:
+    """x checked against the network's layers and cast to its dtype, and one sample's output shape.
+
+    Args:
+        net: the network x is for.
+        x: what the user gave.
+        name: its name in messages.
+    """
+    if not net.layers:
+        raise NotReadyError("the network has no layers: add some with net.add(gn.Dense(...)) first")
+    array = as_input_array(x, name)
+    output = _check_sample_shape(net, array.shape, name)
+    floating = np.issubdtype(array.dtype, np.floating)
+    return cast_input(array, net.dtype or (array.dtype if floating else np.dtype(np.float32)), name), output
+
+
+def _check_sample_shape(net: Network, shape: tuple[int, ...], name: str) -> Shape | None:
+    """One sample's output shape; errors for a wrong shape, or a single sample without its batch axis."""
+    try:
+        output = net.layer_shapes(tuple(shape[1:]))[-1]
+    except LayerShapeError as error:
+        if _is_one_sample(net, shape):
+            raise _one_sample_error(shape, name) from None
+        raise error.with_batch(shape[0]) from None
+    if net.input_shape is not None and tuple(shape) == net.input_shape != tuple(shape[1:]):
+        raise _one_sample_error(shape, name)
+    return output
+
+
+def _is_one_sample(net: Network, shape: tuple[int, ...]) -> bool:
+    """True when the whole shape is what the layers take as one sample."""
+    try:
+        net.layer_shapes(tuple(shape))
+    except LayerShapeError:
+        return False
+    return True
+
+
+def _one_sample_error(shape: tuple[int, ...], name: str) -> ShapeError:
+    dims = ", ".join(str(d) for d in shape)
+    return ShapeError(
+        f"the network expected input (N, {dims}), got {name} of shape {tuple(shape)}, one sample without its "
+        f"batch axis: pass {name.split()[-1]}[None] (shape (1, {dims})) for a batch of one"
+    )

@@ -1,0 +1,275 @@
+"""The training loop: epochs of mini-batches, driven through the Plan and the optimizer's public methods.
+
+One batch, top to bottom (`train_epoch`): take the batch's indices (this process's share under
+MPI), `plan.forward`, `plan.loss_and_grad`, `plan.backward`, average the gradients over
+processes, `optimizer.step(params)`.
+
+Divergence: the loss of every batch is checked (a Python float, so it costs nothing); NaN or
+infinity in a gradient reaches the loss at the next batch, and every parameter is checked once at
+the end of the epoch. On NaN or infinity the network goes back to a copy taken at the start of
+the epoch (parameters, layer buffers, training state) and DivergenceError is raised.
+
+Ctrl-C: while fit runs in the main thread, the first SIGINT only asks training to stop; the
+current batch finishes its step and fit raises KeyboardInterrupt before the next one (a Ctrl-C
+during an epoch's last batch lets that epoch finish: validation, history, callbacks,
+checkpoint). A second Ctrl-C stops at once. Either way `net.interrupted` is True, the layers are
+out of training mode and `net.history` holds the completed epochs only.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from glassnet.errors import DivergenceError, InputTypeError
+from glassnet.io.state import TrainingState
+from glassnet.metrics import to_labels
+from glassnet.network.data import Labelled, TrainingData
+from glassnet.network.numerics import broken_parameter, quiet
+from glassnet.network.plan import Plan
+from glassnet.network.progress import EpochProgress, epoch_line
+from glassnet.network.targets import check_output_shape
+
+if TYPE_CHECKING:
+    from glassnet.network.distributed import Parallel
+    from glassnet.network.network import Network
+
+Fit = TypeVar("Fit", bound=Callable[..., Any])
+Callback = Callable[["Network", int, dict[str, float]], Any]
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+@dataclass
+class Run:
+    """How one fit trains, its arguments checked.
+
+    Args:
+        last_epoch: the number of the last epoch to train (counting the network's whole history).
+        batch_size: samples per step.
+        shuffle: visit the samples in a new random order each epoch.
+        verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
+        callbacks: functions called as callback(net, epoch, logs) after each epoch.
+        checkpoint: where to save the model after each epoch, or None.
+        parallel: which share of each batch this process computes, and how gradients are shared.
+    """
+
+    last_epoch: int
+    batch_size: int
+    shuffle: bool
+    verbose: int
+    callbacks: list[Callback]
+    checkpoint: str | os.PathLike[str] | None
+    parallel: Parallel
+
+
+def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
+    """Train from the epoch after the network's last one to run.last_epoch, or until stop_training.
+
+    Args:
+        net: the network; its history, optimizer and generator are updated.
+        plan: its layers as run.
+        data: the checked training and validation data.
+        run: the settings of this fit.
+    """
+    net.stop_training = False
+    with run.parallel.session(net.layers, net.rng):
+        for epoch in range(len(net.history["loss"]) + 1, run.last_epoch + 1):
+            start = time.perf_counter()
+            logs = train_epoch(net, plan, data.train, run, epoch)
+            if data.validation is not None:
+                validation = data.validation
+                scores = plan.evaluate(validation.x, validation.targets, validation.labels, max(run.batch_size, 256))
+                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
+            logs["seconds"] = time.perf_counter() - start
+            for key in HISTORY_KEYS:
+                if key in logs:
+                    net.history[key].append(logs[key])
+            if run.verbose:
+                print(epoch_line(epoch, run.last_epoch, logs), flush=True)
+            for callback in run.callbacks:
+                callback(net, epoch, logs)
+            if run.checkpoint is not None and run.parallel.is_root:
+                net.save(run.checkpoint)
+            if net.stop_training:
+                break
+
+
+class Snapshot:
+    """Copies of everything an epoch changes: parameter values, layer buffers and training state.
+
+    Args:
+        net: the network to copy.
+    """
+
+    def __init__(self, net: Network) -> None:
+        self.values = [param.value.copy() for param in net.parameters()]
+        self.buffers = [{key: array.copy() for key, array in layer.buffers().items()} for layer in net.layers]
+        self.state = TrainingState.capture(net)
+
+    def restore(self, net: Network) -> None:
+        """Write the copies back, in place, so arrays the user holds see the restored values."""
+        for param, value in zip(net.parameters(), self.values, strict=True):
+            np.copyto(param.value, value)
+        for layer, buffers in zip(net.layers, self.buffers, strict=True):
+            current = layer.buffers()
+            for key, array in buffers.items():
+                np.copyto(current[key], array)
+        self.state.restore(net)
+
+
+def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) -> dict[str, float]:
+    """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
+
+    Args:
+        net: the network to train.
+        plan: its layers as run.
+        data: the checked training data.
+        run: the settings of this fit.
+        epoch: this epoch's number, for messages and the progress bar.
+    """
+    if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
+        raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
+    x, targets, labels, parallel = data.x, data.targets, data.labels, run.parallel
+    snapshot = Snapshot(net)
+    order = net.rng.permutation(len(x)) if run.shuffle else np.arange(len(x))
+    params = net.parameters()
+    progress = EpochProgress(epoch, run.last_epoch, len(x), run.verbose)
+    batches = math.ceil(len(x) / run.batch_size)
+    total_loss, correct, seen, last_loss = 0.0, 0, 0, None
+    try:
+        with plan.training(), quiet():
+            for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
+                global_batch = order[start : start + run.batch_size]
+                batch = parallel.shard(global_batch)
+                out, batch_targets = plan.forward(x[batch]), targets[batch]
+                check_output_shape(out.shape[1:], batch_targets.shape)
+                value, grad = plan.loss_and_grad(batch_targets, out)
+                if not math.isfinite(value):
+                    snapshot.restore(net)
+                    raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
+                plan.backward(grad)
+                parallel.average_gradients(params, len(batch), len(global_batch))
+                try:
+                    net.optimizer.step(params)
+                except KeyboardInterrupt:  # a half-applied step is no state to keep
+                    snapshot.restore(net)
+                    raise
+                last_loss = value
+                total_loss += value * len(batch)
+                seen += len(batch)
+                if labels is not None:
+                    correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
+                progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
+                if STOP.requested and index < batches:
+                    raise KeyboardInterrupt(
+                        f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
+                        f"after that batch's step, net.history holds the {epoch - 1} complete epochs"
+                    )
+        broken = broken_parameter(net.layers)
+        if broken is not None:
+            snapshot.restore(net)
+            raise _diverged(net, x, f"{broken} after its last step", epoch, batches, batches, last_loss)
+    finally:
+        progress.close()
+    parallel.end_epoch(net.layers)
+    loss_sum, correct_sum, seen_sum = parallel.sum([total_loss, correct, seen])  # over every process
+    logs = {"loss": loss_sum / seen_sum}
+    if labels is not None:
+        logs["accuracy"] = correct_sum / seen_sum
+    return logs
+
+
+def _diverged(
+    net: Network, x: np.ndarray, what: str, epoch: int, batch: int, batches: int, last_loss: float | None
+) -> DivergenceError:
+    """The error for a run that diverged, with where, the last finite loss, and what to try."""
+    last = f"the last finite batch loss was {last_loss:.4g}" if last_loss is not None else "no batch had a finite loss"
+    rate = net.optimizer.learning_rate
+    hint = f"lower the learning rate (now {rate:g}), e.g. fit(..., learning_rate={rate / 10:g})"
+    with quiet():
+        largest = float(np.abs(x).max())
+    if largest > 1e3:
+        hint += f", or scale the inputs (the largest |x| is {largest:.3g}) e.g. to [0, 1]"
+    kept = f"its weights after epoch {epoch - 1}" if epoch > 1 else "its initial weights"
+    return DivergenceError(
+        f"training diverged at epoch {epoch}, batch {batch}/{batches}: {what} ({last}); the network is back "
+        f"at {kept}: {hint}",
+        epoch,
+        batch,
+        last_loss,
+    )
+
+
+def check_callbacks(callbacks: object) -> list[Callback]:
+    """A list of functions callback(net, epoch, logs), checked now rather than after an epoch.
+
+    Args:
+        callbacks: what the user gave.
+    """
+    if callable(callbacks) or not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
+        raise InputTypeError(
+            f"callbacks must be a list of functions callback(net, epoch, logs), got {type(callbacks).__name__}: "
+            "pass callbacks=[my_callback]"
+        )
+    for index, callback in enumerate(callbacks):
+        if not callable(callback):
+            raise InputTypeError(
+                f"callbacks[{index}] must be a function callback(net, epoch, logs), got {type(callback).__name__}"
+            )
+    return list(callbacks)
+
+
+# Ctrl-C -----------------------------------------------------------------------------------------
+
+
+class _StopRequest:
+    """The SIGINT handler of a running fit: the first Ctrl-C is a request, the second interrupts at once."""
+
+    requested = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            signal.default_int_handler(signum, frame)
+        self.requested = True
+
+
+STOP = _StopRequest()
+
+
+def interruptible(fit: Fit) -> Fit:
+    """Make Network.fit stop between batches on Ctrl-C, set net.interrupted, and re-raise KeyboardInterrupt."""
+
+    @functools.wraps(fit)
+    def guarded(net: Network, *args: Any, **kwargs: Any) -> Any:
+        net.interrupted = False
+        install = (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+        if install:
+            STOP.requested = False
+            signal.signal(signal.SIGINT, STOP.handle)
+        try:
+            result = fit(net, *args, **kwargs)
+            if STOP.requested:  # pressed during the last epoch's last batch: that epoch is complete
+                raise KeyboardInterrupt(f"training stopped after epoch {len(net.history['loss'])}")
+            return result
+        except KeyboardInterrupt:
+            net.interrupted = True
+            raise
+        finally:
+            if install:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                STOP.requested = False
+
+    return guarded  # type: ignore[return-value]

@@ -1,0 +1,234 @@
+"""Network: the article's chainable model. add layers, use a loss, fit, predict."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import cast
+
+import numpy as np
+
+from glassnet.checks import check_count, check_flag, check_positive, check_seed, first_non_finite
+from glassnet.errors import InputTypeError, NotReadyError
+from glassnet.io import model_file
+from glassnet.io.schema import describe
+from glassnet.layers.base import Layer, Shape
+from glassnet.losses import Loss, LossFn, get_loss
+from glassnet.network.data import labelled, network_inputs, prepare
+from glassnet.network.distributed import strategy
+from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, interruptible, train
+from glassnet.network.numerics import overflow_error
+from glassnet.network.plan import Plan
+from glassnet.network.summary import summary_table
+from glassnet.optimizers import Optimizer, get_optimizer
+from glassnet.parameter import Parameter
+
+__all__ = ["Callback", "Network"]
+
+
+class Network:
+    """A stack of layers trained by mini-batch gradient descent; add, use and fit return self.
+
+    Args:
+        epochs: passes over the training data in fit.
+        learning_rate: step size of the optimizer built from a name.
+        batch_size: samples per gradient step.
+        optimizer: "sgd", "momentum" (SGD, momentum 0.9), "adam", or a gn.optimizers instance.
+        seed: seed of the network's generator (initial weights, shuffling, dropout); None: random.
+        verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
+
+    Shapes:
+        x (N, ...) as the first layer takes it -> predict gives (N, ...) of the last layer.
+    """
+
+    def __init__(
+        self,
+        epochs: int = 1,
+        learning_rate: float = 0.01,
+        batch_size: int = 32,
+        optimizer: str | Optimizer = "sgd",
+        seed: int | None = None,
+        verbose: int = 1,
+    ) -> None:
+        self.epochs = check_count(epochs, "epochs")
+        self.learning_rate = check_positive(learning_rate, "learning_rate", "0.01")
+        self.batch_size = check_count(batch_size, "batch_size")
+        self.optimizer: Optimizer = get_optimizer(optimizer, self.learning_rate)
+        self.seed = check_seed(seed)
+        self.verbose = check_count(verbose, "verbose", minimum=0)
+        self.rng = np.random.default_rng(seed)
+        self.layers: list[Layer] = []
+        self.loss: Loss | None = None
+        self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
+        self.input_shape: tuple[int, ...] | None = None  # one sample's shape, as last given or loaded
+        self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
+        self.stop_training = False
+        self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
+
+    # Building -----------------------------------------------------------------------------------
+
+    def add(self, layer: Layer) -> Network:
+        """Append a layer, draw its parameters and check its shape against the layer before."""
+        if isinstance(layer, type):
+            raise InputTypeError(f"add() takes a layer, got the class {layer.__name__}: write {layer.__name__}(...)")
+        if not isinstance(layer, Layer):
+            raise InputTypeError(
+                f"add() takes a layer with forward and backward methods, got {type(layer).__name__}: "
+                "pass e.g. gn.Dense(784, 10), or subclass gn.Layer"
+            )
+        if self.layers:
+            self.layers[-1].adopt_init(layer.preferred_init)
+        layer.initialize(self.rng)
+        self.layers.append(layer)
+        try:
+            self.layer_shapes(self.input_shape)
+        except ValueError:
+            self.layers.pop()
+            raise
+        return self
+
+    def use(self, loss: str | Loss | LossFn, loss_prime: Callable[..., np.ndarray] | None = None) -> Network:
+        """Choose the loss: "mse", "cross_entropy", a gn.Loss, or the article's (mse, mse_prime)."""
+        self.loss = get_loss(loss, loss_prime)
+        return self
+
+    def parameters(self) -> list[Parameter]:
+        """Every layer's Parameters, in layer order."""
+        return [param for layer in self.layers for param in layer.parameters()]
+
+    def layer_shapes(self, input_shape: Shape | None) -> list[Shape | None]:
+        """Each layer's per-sample output shape for a per-sample input shape (None: unknown)."""
+        shapes: list[Shape | None] = []
+        shape = input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+            shapes.append(shape)
+        return shapes
+
+    def summary(self, input_shape: Shape | None = None) -> str:
+        """A table of each layer, its output shape and parameter count, and the total."""
+        return summary_table(self, input_shape or self.input_shape)
+
+    @property
+    def dtype(self) -> np.dtype | None:
+        """The parameters' dtype, to which inputs are cast; None for a network without any."""
+        params = self.parameters()
+        return params[0].value.dtype if params else None
+
+    # Running ------------------------------------------------------------------------------------
+
+    def predict(self, x: object, batch_size: int = 256) -> np.ndarray:
+        """Outputs of the last layer for every sample, computed batch by batch in inference mode."""
+        batch_size = check_count(batch_size, "batch_size")
+        x, _ = network_inputs(self, x)
+        self.input_shape = tuple(x.shape[1:])
+        out = self._plan().predict(x, batch_size)
+        bad = first_non_finite(out)
+        if bad is not None:
+            raise overflow_error(
+                self.layers, x, f"predict gave {bad[0]} NaN or infinite outputs, the first at index {bad[1]}"
+            )
+        return out
+
+    def evaluate(self, x: object, y: object, batch_size: int = 256) -> dict[str, float]:
+        """{"loss": mean loss, "accuracy": ...} over (x, y), in inference mode."""
+        self._require_loss()
+        batch_size = check_count(batch_size, "batch_size")
+        data = labelled(self, x, y)
+        return self._plan().evaluate(data.x, data.targets, data.labels, batch_size)
+
+    # Training -----------------------------------------------------------------------------------
+
+    @interruptible
+    def fit(
+        self,
+        x: object,
+        y: object,
+        *,
+        epochs: int | None = None,
+        learning_rate: float | None = None,
+        batch_size: int | None = None,
+        validation_data: tuple[object, object] | None = None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] = (),
+        verbose: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: str | os.PathLike[str] | None = None,
+        distributed: bool = False,
+    ) -> Network:
+        """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
+
+        Arguments left as None take the constructor's values. A second fit trains `epochs` more
+        epochs. After each epoch its metrics are appended to `history`, and each callback is called
+        as callback(net, epoch, logs); setting `net.stop_training = True` ends training after that
+        epoch.
+
+        checkpoint=PATH saves the model and its training state there (atomically) after every epoch.
+        resume=PATH first loads such a checkpoint of this same network (weights, optimizer state,
+        generator, history); `epochs` then counts the whole run, so epochs=3 from a checkpoint
+        written after epoch 1 trains epochs 2 and 3, and nothing when the checkpoint is further on.
+
+        distributed=True, under `mpiexec -n K`, trains data-parallel over MPI: each rank computes a
+        share of every batch, gradients are averaged, only rank 0 prints and saves checkpoints
+        (glassnet.network.distributed). Without it, or with one process, training is single-process.
+
+        If the loss or the weights become NaN or infinite, gn.DivergenceError is raised and the
+        network is back at the start of that epoch. Ctrl-C stops after the current batch, sets
+        `net.interrupted` and re-raises KeyboardInterrupt (docs/training-safety.md).
+        """
+        loss = self._require_loss()
+        epochs = check_count(self.epochs if epochs is None else epochs, "epochs")
+        batch_size = check_count(self.batch_size if batch_size is None else batch_size, "batch_size")
+        verbose = check_count(self.verbose if verbose is None else verbose, "verbose", minimum=0)
+        rate = None if learning_rate is None else check_positive(learning_rate, "learning_rate", "0.01")
+        shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
+        parallel = strategy(check_flag(distributed, "distributed"))
+        data = prepare(self, x, y, validation_data, validation_split)
+        if resume is not None:
+            model_file.resume_training(self, resume)
+        if checkpoint is not None:
+            describe(self)  # a network a checkpoint cannot hold fails now, not after an epoch
+        if rate is not None:
+            self.optimizer.learning_rate = rate
+        last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
+        verbose = verbose if parallel.is_root else 0
+        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel)
+        train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
+        return self
+
+    # Files --------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Network:
+        """Write the model and its training state to one .npz file, atomically; returns self.
+
+        Args:
+            path: the file; only built-in layers, losses and optimizers can be saved.
+        """
+        model_file.save_network(self, path)
+        return self
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Network:
+        """Read a model file or checkpoint written by save (gn.ModelFileError if it is not valid).
+
+        Args:
+            path: the file.
+        """
+        return cast(Network, model_file.load_network(path))  # the class registered below
+
+    # Helpers ------------------------------------------------------------------------------------
+
+    def _plan(self) -> Plan:
+        return Plan(self.layers, self.loss, self.fuse_relu_pool)
+
+    def _require_loss(self) -> Loss:
+        if self.loss is None:
+            raise NotReadyError('no loss chosen: call net.use("cross_entropy") or net.use("mse") before fit')
+        return self.loss
+
+    def __repr__(self) -> str:
+        return f"Network({len(self.layers)} layers, loss={self.loss!r})"
+
+
+model_file.register_network_class(Network)

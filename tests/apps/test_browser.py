@@ -1,0 +1,146 @@
+"""The serve page and the HTML report in a real headless Chromium, driven by Playwright.
+
+Skipped when Playwright or Chromium is missing. Debian: `apt-get install -y chromium`, then
+`pip install playwright` (Playwright's own browser download is not needed). Set
+GLASSNET_SCREENSHOTS=1 to also copy the screenshots to docs/images/ for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from small_cnn import small_cnn_path
+
+import glassnet as gn
+from glassnet.apps.serve import AppServer
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install playwright")
+CHROMIUM = os.environ.get("GLASSNET_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).is_file():
+    pytest.skip("needs Chromium: apt-get install -y chromium", allow_module_level=True)
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+SEVEN = [[(70, 60), (210, 60), (130, 240)]]  # strokes on the 280 px pad
+FOUR = [[(90, 40), (60, 160), (200, 160)], [(170, 60), (170, 250)]]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory) -> Path:
+    return small_cnn_path(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def server(model_path: Path) -> Iterator[AppServer]:
+    server = AppServer(gn.Network.load(model_path), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A fresh page that records console errors and uncaught exceptions in page.errors."""
+    page = browser.new_page(viewport={"width": 1200, "height": 1300})
+    page.errors = []
+    page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    page.close()
+
+
+def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
+    """Draw strokes with the mouse on the pad, each point in pad pixels, then wait for the answer."""
+    box = page.locator("#pad").bounding_box()
+    for points in strokes:
+        page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=10)
+        page.mouse.up()
+    page.wait_for_selector("body[data-state=idle]", timeout=30_000)
+
+
+def save_screenshot(page, path: Path, name: str) -> None:
+    page.screenshot(path=path, full_page=True)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("GLASSNET_SCREENSHOTS") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_IMAGES / name)
+
+
+def test_drawing_a_digit_shows_what_the_network_predicts_for_its_28x28_input(
+    page, server, model_path, tmp_path
+) -> None:
+    net = gn.Network.load(model_path)
+    page.goto(server.url)
+    page.wait_for_function("document.getElementById('summary').textContent.includes('Total parameters')")
+    assert page.inner_text("#summary") == net.summary((28, 28, 1))
+    draw(page, SEVEN)
+    shown = int(page.inner_text("#prediction"))
+    answer = page.evaluate("window.glassnetLast")
+    image = np.array(answer["input"], dtype=np.float32)[None, ..., None]  # (1, 28, 28, 1)
+    assert image.max() == 1 and image.sum() > 20  # a real digit, made MNIST-like
+    assert shown == int(net.predict(image).argmax()) == 7
+    assert page.locator(".layer").count() == len(net.layers)
+    assert page.locator(".layer").nth(0).locator(".tiles canvas").count() == 8
+    assert page.locator(".bar.best .label").inner_text() == str(shown)
+    assert "ms on the server" in page.inner_text("#status")
+    save_screenshot(page, tmp_path / "serve.png", "serve.png")
+    assert page.errors == []
+
+
+def test_clear_empties_the_page_and_a_new_digit_is_read(page, server, model_path) -> None:
+    net = gn.Network.load(model_path)
+    page.goto(server.url)
+    draw(page, SEVEN)
+    page.click("#clear")
+    assert page.inner_text("#prediction") == "\u2013" and page.locator(".layer").count() == 0
+    assert page.get_attribute("body", "data-state") == "empty"
+    draw(page, FOUR)
+    answer = page.evaluate("window.glassnetLast")
+    image = np.array(answer["input"], dtype=np.float32)[None, ..., None]
+    assert int(page.inner_text("#prediction")) == int(net.predict(image).argmax())
+    assert page.errors == []
+
+
+def test_the_report_opens_with_every_image_loaded_and_no_console_error(page, model_path, tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    from glassnet.apps.report import write_report
+
+    _, (x_test, y_test) = gn.datasets.load_mnist()
+    path = write_report(gn.Network.load(model_path), tmp_path / "report.html", x_test[:1000], y_test[:1000])
+    page.goto(path.as_uri())
+    images = page.evaluate("Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
+    assert [alt for alt, _, _ in images] == [
+        "training curves",
+        "confusion matrix",
+        "most confident mistakes",
+        "filters",
+        "activations",
+    ]
+    assert all(complete and width > 0 for _, complete, width in images)
+    save_screenshot(page, tmp_path / "report.png", "report.png")
+    assert page.errors == []

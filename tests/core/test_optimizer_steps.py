@@ -1,0 +1,124 @@
+"""Optimizer steps against values worked out by hand from PyTorch's documented update rules.
+
+Every case takes one and two steps, so the velocity or moments carried between steps matter.
+Shared setup: lr = 0.1, p0 = [1.0, -2.0, 0.5], g1 = [0.5, -1.0, 2.0], g2 = [1.0, 0.5, -0.5]
+(Adam uses the first two elements only). Each expected value is literal arithmetic on these numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+P0 = [1.0, -2.0, 0.5]
+G1 = [0.5, -1.0, 2.0]
+G2 = [1.0, 0.5, -0.5]
+
+
+def run_steps(optimizer: gn.optimizers.Optimizer, p0: list[float], grads: list[list[float]]) -> list[np.ndarray]:
+    """The parameter's value after each step, one step per gradient in grads."""
+    param = gn.Parameter(np.array(p0, dtype=np.float64))
+    values = []
+    for grad in grads:
+        param.grad = np.array(grad, dtype=np.float64)
+        optimizer.step([param])
+        values.append(param.value.copy())
+    return values
+
+
+def check_steps(
+    optimizer: gn.optimizers.Optimizer, p0: list[float], grads: list[list[float]], *expected: list[float]
+) -> None:
+    """Take len(grads) steps and compare the value after each with the hand-computed one."""
+    for step, (got, want) in enumerate(zip(run_steps(optimizer, p0, grads), expected, strict=True), start=1):
+        np.testing.assert_allclose(got, np.array(want), rtol=1e-12, err_msg=f"after step {step}")
+
+
+def test_sgd_plain() -> None:
+    # p <- p - lr * g
+    step1 = [1.0 - 0.1 * 0.5, -2.0 - 0.1 * -1.0, 0.5 - 0.1 * 2.0]  # [0.95, -1.9, 0.3]
+    step2 = [0.95 - 0.1 * 1.0, -1.9 - 0.1 * 0.5, 0.3 - 0.1 * -0.5]  # [0.85, -1.95, 0.35]
+    check_steps(gn.optimizers.SGD(0.1), P0, [G1, G2], step1, step2)
+
+
+def test_sgd_weight_decay_adds_to_the_gradient() -> None:
+    # g' = g + wd * p (wd = 0.5), then p <- p - lr * g'. With g - wd * p, step 1 would be [1.0, -2.0, 0.325].
+    # step 1: g' = [0.5 + 0.5 * 1.0, -1.0 + 0.5 * -2.0, 2.0 + 0.5 * 0.5] = [1.0, -2.0, 2.25]
+    step1 = [1.0 - 0.1 * 1.0, -2.0 - 0.1 * -2.0, 0.5 - 0.1 * 2.25]  # [0.9, -1.8, 0.275]
+    # step 2: g' = [1.0 + 0.5 * 0.9, 0.5 + 0.5 * -1.8, -0.5 + 0.5 * 0.275] = [1.45, -0.4, -0.3625]
+    step2 = [0.9 - 0.1 * 1.45, -1.8 - 0.1 * -0.4, 0.275 - 0.1 * -0.3625]  # [0.755, -1.76, 0.31125]
+    check_steps(gn.optimizers.SGD(0.1, weight_decay=0.5), P0, [G1, G2], step1, step2)
+
+
+def test_sgd_momentum() -> None:
+    # v <- mu * v + g (v = g on the first step), p <- p - lr * v, mu = 0.9
+    # step 1: v = g1 = [0.5, -1.0, 2.0]
+    step1 = [1.0 - 0.1 * 0.5, -2.0 - 0.1 * -1.0, 0.5 - 0.1 * 2.0]  # [0.95, -1.9, 0.3]
+    # step 2: v = [0.9 * 0.5 + 1.0, 0.9 * -1.0 + 0.5, 0.9 * 2.0 - 0.5] = [1.45, -0.4, 1.3]
+    step2 = [0.95 - 0.1 * 1.45, -1.9 - 0.1 * -0.4, 0.3 - 0.1 * 1.3]  # [0.805, -1.86, 0.17]
+    check_steps(gn.optimizers.SGD(0.1, momentum=0.9), P0, [G1, G2], step1, step2)
+
+
+def test_sgd_nesterov() -> None:
+    # v <- mu * v + g, p <- p - lr * (g + mu * v), mu = 0.9
+    # step 1: v = g1; g + mu * v = [0.5 + 0.45, -1.0 - 0.9, 2.0 + 1.8] = [0.95, -1.9, 3.8]
+    step1 = [1.0 - 0.1 * 0.95, -2.0 - 0.1 * -1.9, 0.5 - 0.1 * 3.8]  # [0.905, -1.81, 0.12]
+    # step 2: v = [1.45, -0.4, 1.3]; g + mu * v = [1.0 + 1.305, 0.5 - 0.36, -0.5 + 1.17] = [2.305, 0.14, 0.67]
+    step2 = [0.905 - 0.1 * 2.305, -1.81 - 0.1 * 0.14, 0.12 - 0.1 * 0.67]  # [0.6745, -1.824, 0.053]
+    check_steps(gn.optimizers.SGD(0.1, momentum=0.9, nesterov=True), P0, [G1, G2], step1, step2)
+
+
+def test_adam_with_bias_correction() -> None:
+    # m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g^2, m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t),
+    # p <- p - lr * m_hat / (sqrt(v_hat) + eps); b1 = b2 = 0.5, eps = 1e-8, p0 = [1.0, -2.0].
+    # Without bias correction step 1 would move by lr * 0.5 / sqrt(0.5) = 0.0707..., not 0.1.
+    # t = 1, g = [0.5, -1.0]: m = [0.25, -0.5], v = [0.125, 0.5]; m_hat = [0.5, -1.0], v_hat = [0.25, 1.0]
+    step1 = [1.0 - 0.1 * 0.5 / (math.sqrt(0.25) + 1e-8), -2.0 - 0.1 * -1.0 / (math.sqrt(1.0) + 1e-8)]
+    # t = 2, g = [1.0, 2.0]: m = [0.125 + 0.5, -0.25 + 1.0] = [0.625, 0.75], v = [0.0625 + 0.5, 0.25 + 2.0]
+    # = [0.5625, 2.25]; 1 - 0.5^2 = 0.75, so m_hat = [0.625 / 0.75, 1.0], v_hat = [0.75, 3.0]
+    step2 = [
+        step1[0] - 0.1 * (0.625 / 0.75) / (math.sqrt(0.75) + 1e-8),
+        step1[1] - 0.1 * 1.0 / (math.sqrt(3.0) + 1e-8),
+    ]
+    adam = gn.optimizers.Adam(0.1, beta1=0.5, beta2=0.5, eps=1e-8)
+    check_steps(adam, [1.0, -2.0], [[0.5, -1.0], [1.0, 2.0]], step1, step2)
+
+
+def test_adam_weight_decay_is_l2_added_to_the_gradient() -> None:
+    # PyTorch's Adam (not AdamW): g' = g + wd * p, then the Adam step on g'; wd = 0.5, b1 = b2 = 0.5, eps = 0.
+    # With g - wd * p, step 1 would see g' = [0, 0] and not move.
+    # t = 1: g' = [0.5 + 0.5 * 1.0, -1.0 + 0.5 * -2.0] = [1.0, -2.0]; m = [0.5, -1.0], v = [0.5, 2.0];
+    #        m_hat = [1.0, -2.0], v_hat = [1.0, 4.0]
+    step1 = [1.0 - 0.1 * 1.0 / math.sqrt(1.0), -2.0 - 0.1 * -2.0 / math.sqrt(4.0)]  # [0.9, -1.9]
+    # t = 2: g' = [1.0 + 0.5 * 0.9, 2.0 + 0.5 * -1.9] = [1.45, 1.05]
+    #        m = [0.25 + 0.725, -0.5 + 0.525] = [0.975, 0.025]
+    #        v = [0.25 + 0.5 * 1.45**2, 1.0 + 0.5 * 1.05**2] = [1.30125, 1.55125]; 1 - 0.5^2 = 0.75
+    step2 = [
+        0.9 - 0.1 * (0.975 / 0.75) / math.sqrt(1.30125 / 0.75),
+        -1.9 - 0.1 * (0.025 / 0.75) / math.sqrt(1.55125 / 0.75),
+    ]
+    adam = gn.optimizers.Adam(0.1, beta1=0.5, beta2=0.5, eps=0.0, weight_decay=0.5)
+    check_steps(adam, [1.0, -2.0], [[0.5, -1.0], [1.0, 2.0]], step1, step2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Adam counts t per optimizer.step call (self.steps), PyTorch per parameter (state['step']): "
+    "a parameter whose first gradient comes on the second call is corrected with t = 2 instead of t = 1",
+)
+def test_adam_step_count_is_per_parameter() -> None:
+    # A has a gradient on both calls, B only on the second: for B that is its first Adam step (t = 1),
+    # so m_hat = g and v_hat = g^2 and B moves by lr * g / (|g| + eps), b1 = b2 = 0.5, eps = 1e-8.
+    a = gn.Parameter(np.array([1.0, -2.0]))
+    b = gn.Parameter(np.array([3.0, 4.0]))
+    adam = gn.optimizers.Adam(0.1, beta1=0.5, beta2=0.5, eps=1e-8)
+    a.grad = np.array([0.5, -1.0])
+    adam.step([a, b])
+    a.grad, b.grad = np.array([1.0, 2.0]), np.array([2.0, -0.5])
+    adam.step([a, b])
+    want_b = [3.0 - 0.1 * 2.0 / (2.0 + 1e-8), 4.0 - 0.1 * -0.5 / (0.5 + 1e-8)]
+    np.testing.assert_allclose(b.value, np.array(want_b), rtol=1e-12)
