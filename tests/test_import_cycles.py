@@ -183,7 +183,7 @@ def write_package(root: Path, files: dict[str, str]) -> Path:
     return root / Path(next(iter(files))).parts[0]
 
 
-# --- the real package (expected to fail while glassnet.network and glassnet.io import each other)
+# --- the real package
 
 
 def test_glassnet_has_no_import_cycle() -> None:
