@@ -36,6 +36,7 @@ from glassnet.apps.plotting import (
 )
 from glassnet.errors import InputError, ShapeError
 from glassnet.io.atomic import atomic_write
+from glassnet.io.files import check_output
 from glassnet.network.network import Network
 
 if TYPE_CHECKING:
@@ -220,9 +221,7 @@ def write_report(
         class_names: C names of the classes.
         title: the page's title.
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path.parent}: no such folder to write the report in")
+    path = check_output(path, "report")
     page = build_report(net, x_test, y_test, class_names, title)
     with atomic_write(path) as file:
         file.write(page.encode("utf-8"))
