@@ -229,7 +229,7 @@ class Handler(BaseHTTPRequestHandler):
         text = text.strip()
         if (
             not (text.isascii() and text.isdigit() and len(text) <= 18)
-            or len(self.headers.get_all("Content-Length")) > 1
+            or len(self.headers.get_all("Content-Length") or []) > 1
         ):
             raise RequestError(400, f"bad Content-Length {text[:40]!r}: send one length in ASCII digits")
         length = int(text)
