@@ -28,7 +28,7 @@ from glassnet.apps.zoo import DEFAULT_MODEL, INPUT_SHAPE, describe_models, get_m
 from glassnet.datasets import load_fashion_mnist, load_mnist
 from glassnet.errors import GlassnetError, InputError
 from glassnet.io.files import check_distinct, check_output
-from glassnet.io.limits import DEFAULT_LIMITS, check_network_size
+from glassnet.io.limits import DEFAULT_LIMITS, check_network_size, forward_elements
 from glassnet.metrics import to_labels
 from glassnet.network.distributed import rank
 from glassnet.network.network import Network
@@ -265,11 +265,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.plot:
         check_plot_path(args.plot)
         check_distinct({"--plot": args.plot}, {"MODEL": args.model})
-    net = Network.load(args.model)
+    net = _load_classifier(args.model)
     title, _, classes = DATASETS[args.dataset]
     _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
-    scores = net.evaluate(x_test, y_test)
-    matrix = confusion_matrix(y_test, to_labels(net.predict(x_test)), len(classes))
+    batch = _batch_size(net)
+    scores = net.evaluate(x_test, y_test, batch_size=batch)
+    matrix = confusion_matrix(y_test, to_labels(net.predict(x_test, batch_size=batch)), len(classes))
     print(f"Accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images\n")
     print(format_confusion(matrix, classes))
     if args.plot:
@@ -282,7 +283,7 @@ def predict_command(args: argparse.Namespace) -> int:
     """glassnet predict: each image made MNIST-like, its predicted digit and the top 3."""
     net = _load_classifier(args.model)
     images = np.stack([to_mnist(load_image(path)) for path in args.images])  # (N, 28, 28, 1)
-    outputs = net.predict(images)
+    outputs = net.predict(images, batch_size=_batch_size(net))
     is_probability = bool(np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-3))
     for path, row in zip(args.images, outputs, strict=True):
         best = np.argsort(-row, kind="stable")[:3]
@@ -292,7 +293,11 @@ def predict_command(args: argparse.Namespace) -> int:
 
 
 def _load_classifier(model: str) -> Network:
-    """A model file's network, checked to take 28x28x1 images within the size limits and give class scores."""
+    """A model file's network, checked to take 28x28x1 images within the size limits and give class scores.
+
+    Args:
+        model: the model file.
+    """
     net = Network.load(model)
     try:
         check_network_size(net.layers, INPUT_SHAPE, DEFAULT_LIMITS, model)
@@ -302,10 +307,15 @@ def _load_classifier(model: str) -> Network:
     if not shapes or shapes[-1] is None or len(shapes[-1]) != 1:
         got = "nothing" if not shapes or shapes[-1] is None else f"(N, {', '.join(map(str, shapes[-1]))})"
         raise InputError(
-            f"{model}: the model gives {got} for an image; predict needs one score per class, (N, classes): "
-            "end the network with Flatten() and a Dense layer"
+            f"{model}: the model gives {got} for an image; evaluate, predict and report need one score per "
+            "class, (N, classes): end the network with Flatten() and a Dense layer"
         )
     return net
+
+
+def _batch_size(net: Network) -> int:
+    """Images per forward pass such that a batch holds at most the limit of values one image may need."""
+    return max(1, min(256, DEFAULT_LIMITS.activations // forward_elements(net.layers, INPUT_SHAPE)))
 
 
 def models_command(args: argparse.Namespace) -> int:
@@ -331,10 +341,11 @@ def report_command(args: argparse.Namespace) -> int:
     """glassnet report: one HTML page with curves, test accuracy, mistakes, filters and activations."""
     check_output(args.out, "report")
     check_distinct({"--out": args.out}, {"MODEL": args.model})
-    net = Network.load(args.model)
+    net = _load_classifier(args.model)
     title, _, classes = DATASETS[args.dataset]
     _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
-    path = write_report(net, args.out, x_test, y_test, classes, title=f"{Path(args.model).name} on {title}")
+    name = f"{Path(args.model).name} on {title}"
+    path = write_report(net, args.out, x_test, y_test, classes, title=name, batch_size=_batch_size(net))
     print(f"Wrote the report to {path}")
     return 0
 
