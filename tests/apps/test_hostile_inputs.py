@@ -18,6 +18,8 @@ from test_cli import assert_one_line_error, glassnet
 import glassnet as gn
 from glassnet.apps import cli
 from glassnet.apps.imaging import WORK_SIDE, load_image, to_mnist
+from glassnet.apps.zoo import load_spec
+from glassnet.io.limits import Limits, forward_elements, parameter_count
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -221,3 +223,38 @@ def test_memory_and_recursion_errors_end_in_one_line(tiny_model: Path, monkeypat
     assert cli.main(["summary", str(tiny_model)]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("glassnet: error: summary")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kernel=st.integers(-2, 40_000),
+    padding=st.one_of(st.integers(-2, 100_000), st.sampled_from(["same", "valid", "wide"])),
+    stride=st.integers(-1, 5),
+    out_channels=st.integers(-1, 10**7),
+    pool=st.integers(-1, 60_000),
+)
+def test_any_conv_pool_spec_is_built_within_the_limits_or_refused_in_one_error(
+    tmp_path_factory, kernel, padding, stride, out_channels, pool
+) -> None:
+    layers = [
+        {
+            "type": "Conv2D",
+            "in_channels": 1,
+            "out_channels": out_channels,
+            "kernel_size": kernel,
+            "stride": stride,
+            "padding": padding,
+        },
+        {"type": "MaxPool2D", "pool_size": pool},
+        {"type": "Flatten"},
+    ]
+    path = tmp_path_factory.mktemp("spec") / "spec.json"
+    path.write_text(json.dumps({"layers": layers}))
+    try:
+        entry = load_spec(path)
+    except gn.GlassnetError as error:
+        assert isinstance(error, ValueError) and str(error)
+        return
+    built = entry.layers()
+    assert forward_elements(built, (28, 28, 1)) <= Limits().activations
+    assert sum(parameter_count(layer.parameter_shapes()) for layer in built) <= Limits().parameters
