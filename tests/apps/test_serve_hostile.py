@@ -15,7 +15,7 @@ from small_cnn import small_cnn_path
 from test_serve import start
 
 import glassnet as gn
-from glassnet.apps.serve import AppServer
+from glassnet.apps.serve import AppServer, Predictor
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +173,9 @@ def test_any_content_length_or_host_header_gets_a_4xx(server, length, host) -> N
     data = predict_request(b'{"pixels": []}', length=length.replace("\r", "").replace("\n", ""), host=host)
     answer = raw(server, data, timeout=5)
     assert 400 <= status(answer) < 500, answer[:200]
+
+
+def test_serving_a_model_whose_forward_pass_is_huge_is_refused_before_warming_up() -> None:
+    net = gn.Network(seed=0, verbose=0).add(gn.Conv2D(1, 8, 3, padding=20_000)).add(gn.Flatten()).add(gn.Softmax())
+    with pytest.raises(gn.io.NetworkTooLargeError, match="forward pass"):
+        Predictor(net)  # the old warm-up forward pass allocated 13 GiB
