@@ -177,7 +177,7 @@ UNEVEN = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("batch", [10, 1])
+@pytest.mark.parametrize("batch", [10, pytest.param(1, marks=pytest.mark.slow)])
 def test_a_last_batch_smaller_than_the_rank_count_trains(tmp_path, batch):
     """61 images in batches of 10 leave one image for two ranks; batches of 1 leave a rank idle at every step."""
     script = tmp_path / "uneven.py"
