@@ -216,7 +216,9 @@ class Network:
         """Write the model and its training state to one .npz file, atomically; returns self.
 
         Args:
-            path: the file; only built-in layers, losses and optimizers can be saved.
+            path: the file; only built-in layers, losses and optimizers can be saved. An existing
+                file keeps its permission bits; a symbolic link is followed (its target is
+                replaced, the link stays); a folder, device or FIFO there is refused, never replaced.
         """
         model_file.save_network(self, path)
         return self
