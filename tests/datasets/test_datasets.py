@@ -1,5 +1,6 @@
 """Tests for load_mnist (shipped files, cache, user files), to_categorical, load_fashion_mnist."""
 
+import contextlib
 import gzip
 import hashlib
 import http.server
@@ -21,6 +22,7 @@ from glassnet.datasets import (
     to_categorical,
     write_idx,
 )
+from glassnet.datasets import download as download_module
 from glassnet.datasets import mnist as mnist_module
 from glassnet.datasets.mnist import FILES, MNIST_MD5, SHIPPED_DIR
 
@@ -219,6 +221,18 @@ class Server:
             def do_GET(self) -> None:
                 server.requests.append(self.path)
                 body = server.files.get(self.path.lstrip("/"))
+                if server.mode == "endless":  # a server that never stops sending
+                    self.send_response(200)
+                    self.end_headers()
+                    with contextlib.suppress(OSError):
+                        for _ in range(100_000):
+                            self.wfile.write(b"\0" * 65536)
+                    return
+                if server.mode == "liar":  # announces far more than the file holds
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(10**12))
+                    self.end_headers()
+                    return
                 if body is None:
                     self.send_error(404)
                     return
@@ -329,3 +343,35 @@ def test_fashion_http_error(server: tuple, data_dir: Path) -> None:
     with pytest.raises(DownloadError, match="404"):
         load_fashion_mnist(url=srv.url, md5s=md5s, progress=False)
     assert list((data_dir / "fashion-mnist").iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", ["endless", "liar"])
+def test_fashion_download_is_capped_at_the_known_size(server: tuple, data_dir: Path, mode: str) -> None:
+    srv, md5s, _ = server
+    srv.mode = mode
+    sizes = {name: len(body) for name, body in srv.files.items()}
+    with pytest.raises(DownloadError, match="more than the"):
+        load_fashion_mnist(url=srv.url, md5s=md5s, sizes=sizes, progress=False)
+    assert list((data_dir / "fashion-mnist").iterdir()) == []  # the old code kept writing without end
+
+
+def test_fashion_download_interrupted_leaves_nothing(server: tuple, data_dir: Path, monkeypatch) -> None:
+    srv, md5s, _ = server
+    srv.mode = "endless"
+
+    class CtrlC(download_module.tqdm):
+        def update(self, n: float | None = 1) -> bool | None:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(download_module, "tqdm", CtrlC)
+    with pytest.raises(KeyboardInterrupt):
+        load_fashion_mnist(url=srv.url, md5s=md5s, progress=False)
+    assert list((data_dir / "fashion-mnist").iterdir()) == []
+
+
+def test_fashion_default_source_is_https_with_published_sizes() -> None:
+    from glassnet.datasets import mnist
+
+    assert mnist.FASHION_URL.startswith("https://")
+    assert mnist.FASHION_SIZES.keys() == mnist.FASHION_MD5.keys()
+    assert max(mnist.FASHION_SIZES.values()) == 26421880

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet.datasets import DataFormatError, read_idx, write_idx
+from glassnet.errors import InputError
 from glassnet.io.atomic import atomic_write
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
@@ -199,3 +200,10 @@ def test_fuzz_loads_or_raises_data_format_error(compress: bool, mutations: list)
     except DataFormatError:
         return
     assert isinstance(array, np.ndarray)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path) -> None:
+    fifo = tmp_path / "train-images-idx3-ubyte"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="FIFO"):
+        read_idx(fifo)  # the old code blocked in open() until a writer came

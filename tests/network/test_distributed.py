@@ -155,3 +155,37 @@ def test_glassnet_train_distributed_prints_and_saves_once(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Test accuracy") == 1 and result.stdout.count("Epoch 1/1") == 1
     assert gn.Network.load(out).history["loss"]
+
+
+UNEVEN = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import glassnet as gn
+
+    out, distributed, batch = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+    data = np.random.default_rng(1)
+    x = data.standard_normal((61, 6)).astype(np.float32)
+    y = (x[:, :3].sum(axis=1) > 0).astype(np.int64)
+    net = (gn.Network(epochs=2, learning_rate=0.05, batch_size=batch, seed=4, verbose=0, optimizer="adam")
+           .add(gn.Dense(6, 8)).add(gn.ReLU()).add(gn.Dense(8, 2)).add(gn.Softmax())
+           .use("cross_entropy"))
+    net.fit(x, y, distributed=distributed)
+    if not distributed or __import__("mpi4py.MPI").MPI.COMM_WORLD.Get_rank() == 0:
+        np.savez(out, *[p.value for p in net.parameters()], history=np.array(net.history["loss"]))
+    """
+)
+
+
+@pytest.mark.parametrize("batch", [10, pytest.param(1, marks=pytest.mark.slow)])
+def test_a_last_batch_smaller_than_the_rank_count_trains(tmp_path, batch):
+    """61 images in batches of 10 leave one image for two ranks; batches of 1 leave a rank idle at every step."""
+    script = tmp_path / "uneven.py"
+    script.write_text(UNEVEN)
+    distributed = mpirun(script, str(tmp_path / "dist.npz"), "1", str(batch))
+    assert distributed.returncode == 0, distributed.stderr  # the old code aborted the job at the last batch
+    single = run([sys.executable, str(script), str(tmp_path / "single.npz"), "0", str(batch)])
+    assert single.returncode == 0, single.stderr
+    with np.load(tmp_path / "dist.npz") as dist, np.load(tmp_path / "single.npz") as one:
+        for name in dist.files:
+            np.testing.assert_allclose(dist[name], one[name], rtol=1e-4, atol=1e-5)

@@ -24,9 +24,11 @@ from glassnet.apps.plotting import (
 )
 from glassnet.apps.report import write_report
 from glassnet.apps.serve import serve
-from glassnet.apps.zoo import DEFAULT_MODEL, describe_models, get_model
+from glassnet.apps.zoo import DEFAULT_MODEL, INPUT_SHAPE, describe_models, get_model
 from glassnet.datasets import load_fashion_mnist, load_mnist
 from glassnet.errors import GlassnetError, InputError
+from glassnet.io.files import check_distinct, check_output
+from glassnet.io.limits import DEFAULT_LIMITS, check_network_size, forward_elements
 from glassnet.metrics import to_labels
 from glassnet.network.distributed import rank
 from glassnet.network.network import Network
@@ -159,6 +161,9 @@ def train_command(args: argparse.Namespace) -> int:
         raise InputError(f"--validation-split must be below 1, got {args.validation_split}")
     if args.plot:
         check_plot_path(args.plot)
+    spec = args.model if args.model and args.model.lower().endswith(".json") else None
+    check_distinct({"--out": args.out, "--plot": args.plot}, {"--model": spec})
+    check_distinct({"--plot": args.plot}, {"--resume": args.resume})
     root = rank() == 0 if args.distributed else True
     args.quiet = args.quiet or not root  # only rank 0 talks and saves
     options = {
@@ -182,8 +187,7 @@ def train_command(args: argparse.Namespace) -> int:
         net = entry.build(seed=args.seed, verbose=verbose)
         name, limit, epochs, callbacks = entry.name, entry.limit, entry.epochs, entry.callbacks()
         out = Path(args.out or f"glassnet-{entry.name}.npz")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"{out.parent}: no such folder to save the model in")
+    check_output(out, "model")
     done = len(net.history["loss"])
     if done >= epochs:
         raise InputError(f"{args.resume} already has {done} epochs: pass --epochs above {done} to train more")
@@ -260,11 +264,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
     """glassnet evaluate: test accuracy, per-class accuracy and the confusion matrix."""
     if args.plot:
         check_plot_path(args.plot)
-    net = Network.load(args.model)
+        check_distinct({"--plot": args.plot}, {"MODEL": args.model})
+    net = _load_classifier(args.model)
     title, _, classes = DATASETS[args.dataset]
     _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
-    scores = net.evaluate(x_test, y_test)
-    matrix = confusion_matrix(y_test, to_labels(net.predict(x_test)), len(classes))
+    batch = _batch_size(net)
+    scores = net.evaluate(x_test, y_test, batch_size=batch)
+    matrix = confusion_matrix(y_test, to_labels(net.predict(x_test, batch_size=batch)), len(classes))
     print(f"Accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images\n")
     print(format_confusion(matrix, classes))
     if args.plot:
@@ -275,15 +281,41 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def predict_command(args: argparse.Namespace) -> int:
     """glassnet predict: each image made MNIST-like, its predicted digit and the top 3."""
-    net = Network.load(args.model)
+    net = _load_classifier(args.model)
     images = np.stack([to_mnist(load_image(path)) for path in args.images])  # (N, 28, 28, 1)
-    outputs = net.predict(images)
+    outputs = net.predict(images, batch_size=_batch_size(net))
     is_probability = bool(np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-3))
     for path, row in zip(args.images, outputs, strict=True):
         best = np.argsort(-row, kind="stable")[:3]
         shown = ", ".join(f"{k}: {row[k]:.1%}" if is_probability else f"{k}: {row[k]:.3f}" for k in best)
         print(f"{path}: {best[0]}  (top 3 {'probabilities' if is_probability else 'scores'}: {shown})")
     return 0
+
+
+def _load_classifier(model: str) -> Network:
+    """A model file's network, checked to take 28x28x1 images within the size limits and give class scores.
+
+    Args:
+        model: the model file.
+    """
+    net = Network.load(model)
+    try:
+        check_network_size(net.layers, INPUT_SHAPE, DEFAULT_LIMITS, model)
+        shapes = net.layer_shapes(INPUT_SHAPE)
+    except ValueError as error:
+        raise InputError(f"{model}: the model cannot read 28x28x1 digit images: {error}") from None
+    if not shapes or shapes[-1] is None or len(shapes[-1]) != 1:
+        got = "nothing" if not shapes or shapes[-1] is None else f"(N, {', '.join(map(str, shapes[-1]))})"
+        raise InputError(
+            f"{model}: the model gives {got} for an image; evaluate, predict and report need one score per "
+            "class, (N, classes): end the network with Flatten() and a Dense layer"
+        )
+    return net
+
+
+def _batch_size(net: Network) -> int:
+    """Images per forward pass such that a batch holds at most the limit of values one image may need."""
+    return max(1, min(256, DEFAULT_LIMITS.activations // forward_elements(net.layers, INPUT_SHAPE)))
 
 
 def models_command(args: argparse.Namespace) -> int:
@@ -307,10 +339,13 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def report_command(args: argparse.Namespace) -> int:
     """glassnet report: one HTML page with curves, test accuracy, mistakes, filters and activations."""
-    net = Network.load(args.model)
+    check_output(args.out, "report")
+    check_distinct({"--out": args.out}, {"MODEL": args.model})
+    net = _load_classifier(args.model)
     title, _, classes = DATASETS[args.dataset]
     _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
-    path = write_report(net, args.out, x_test, y_test, classes, title=f"{Path(args.model).name} on {title}")
+    name = f"{Path(args.model).name} on {title}"
+    path = write_report(net, args.out, x_test, y_test, classes, title=name, batch_size=_batch_size(net))
     print(f"Wrote the report to {path}")
     return 0
 
@@ -335,6 +370,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (GlassnetError, ValueError, TypeError, OSError) as error:
         print(f"glassnet: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(
+            f"glassnet: error: {args.command} ran out of memory: use a smaller model, batch or input", file=sys.stderr
+        )
+        return 1
+    except RecursionError:
+        print(f"glassnet: error: {args.command} met input nested too deeply to process", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nglassnet: interrupted", file=sys.stderr)

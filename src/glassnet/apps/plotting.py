@@ -11,6 +11,8 @@ import numpy as np
 
 from glassnet.apps.extras import import_extra
 from glassnet.errors import InputError, ShapeError
+from glassnet.io.atomic import atomic_write
+from glassnet.io.files import check_output
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -138,8 +140,7 @@ def check_plot_path(path: str | os.PathLike[str]) -> None:
             f"cannot write a plot to {os.fspath(path)}: name a file ending in one of "
             f"{', '.join('.' + name for name in sorted(formats))}"
         )
-    if not Path(path).parent.is_dir():
-        raise FileNotFoundError(f"{Path(path).parent}: no such folder to write the plot in")
+    check_output(path, "plot")
 
 
 def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
@@ -147,9 +148,10 @@ def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
 
     Args:
         figure: the Figure.
-        path: where to write it.
+        path: where to write it, atomically (a failed plot leaves the previous file whole).
     """
     try:
-        figure.savefig(path, dpi=120)
+        with atomic_write(path) as f:
+            figure.savefig(f, dpi=120, format=Path(path).suffix.lower().lstrip(".") or None)
     except ValueError as error:  # matplotlib's message for an unknown extension
         raise InputError(f"cannot write the plot {os.fspath(path)}: {error}") from None

@@ -36,6 +36,7 @@ from glassnet.apps.plotting import (
 )
 from glassnet.errors import InputError, ShapeError
 from glassnet.io.atomic import atomic_write
+from glassnet.io.files import check_output
 from glassnet.network.network import Network
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ def build_report(
     y_test: np.ndarray,
     class_names: Sequence[str] = DIGITS,
     title: str = "glassnet model report",
+    batch_size: int = 256,
 ) -> str:
     """The report as one HTML document with its images embedded.
 
@@ -153,10 +155,11 @@ def build_report(
         y_test: their integer labels (N,).
         class_names: C names of the classes.
         title: the page's title.
+        batch_size: test images per forward pass.
     """
     import_extra("matplotlib.figure", "plot", "the report's plots")
     y_test = np.asarray(y_test)
-    outputs = net.predict(x_test)
+    outputs = net.predict(x_test, batch_size=batch_size)
     if outputs.ndim != 2 or outputs.shape[1] != len(class_names):
         raise ShapeError(f"the report expected outputs (N, {len(class_names)}), one per class, got {outputs.shape}")
     if y_test.shape != (len(outputs),) or y_test.dtype.kind not in "iu":
@@ -209,6 +212,7 @@ def write_report(
     y_test: np.ndarray,
     class_names: Sequence[str] = DIGITS,
     title: str = "glassnet model report",
+    batch_size: int = 256,
 ) -> Path:
     """Write build_report's page to path (atomically) and return the path.
 
@@ -219,11 +223,10 @@ def write_report(
         y_test: their integer labels (N,).
         class_names: C names of the classes.
         title: the page's title.
+        batch_size: test images per forward pass.
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path.parent}: no such folder to write the report in")
-    page = build_report(net, x_test, y_test, class_names, title)
+    path = check_output(path, "report")
+    page = build_report(net, x_test, y_test, class_names, title, batch_size)
     with atomic_write(path) as file:
         file.write(page.encode("utf-8"))
     return path

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from glassnet.checks import check_fraction
+from glassnet.checks import check_count, check_fraction, check_positive
 from glassnet.errors import InputError
+from glassnet.io.files import read_regular_bytes
+from glassnet.io.limits import DEFAULT_LIMITS, Limits, NetworkTooLargeError, check_network_size
 from glassnet.io.schema import build_layer
 from glassnet.layers import (
     BatchNorm,
@@ -26,6 +28,8 @@ from glassnet.layers import (
 from glassnet.network.network import Callback, Network
 
 INPUT_SHAPE: tuple[int, ...] = (28, 28, 1)  # one MNIST image, HWC
+MAX_SPEC_BYTES = 1 << 20  # a JSON model spec is a few hundred bytes; a larger file is not one
+OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,17 @@ class ModelEntry:
     lr_decay: float = 1.0
 
     def __post_init__(self) -> None:
-        check_fraction(self.lr_decay, "lr_decay", f"model {self.name!r}", closed="(]")
+        owner = f"model {self.name!r}"
+        check_fraction(self.lr_decay, "lr_decay", owner, closed="(]")
+        check_count(self.epochs, "epochs", owner=owner)
+        check_count(self.batch_size, "batch_size", owner=owner)
+        check_positive(self.learning_rate, "learning_rate", "0.001", owner)
+        if self.limit is not None:
+            check_count(self.limit, "limit", owner=owner)
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"{owner}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.loss not in ("cross_entropy", "mse"):
+            raise InputError(f'{owner}: loss must be "cross_entropy" or "mse", got {self.loss!r}')
 
     def callbacks(self) -> list[Callback]:
         """The fit callbacks this entry trains with: the per-epoch learning-rate decay, if any."""
@@ -191,19 +205,22 @@ def spec_layer(spec: object, index: int) -> Layer:
     return build_layer(spec["type"], {key: value for key, value in spec.items() if key != "type"}, f"layer {index}")
 
 
-def load_spec(path: str | os.PathLike[str]) -> ModelEntry:
+def load_spec(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> ModelEntry:
     """A ModelEntry from a JSON file {"layers": [...], "loss": ..., optional hyper-parameters}.
 
     Args:
-        path: the JSON file.
+        path: the JSON file (a regular file of at most 1 MiB).
+        limits: the largest network accepted for a 28x28x1 image (glassnet.io.limits).
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_bytes(path, MAX_SPEC_BYTES).decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a JSON model spec (not text)") from None
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON: {error}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a JSON model spec: nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("layers"), list) or not data["layers"]:
         raise InputError(
             f'{path}: expected an object with a non-empty "layers" list, '
@@ -216,8 +233,13 @@ def load_spec(path: str | os.PathLike[str]) -> ModelEntry:
     if data.get("loss", "cross_entropy") not in ("cross_entropy", "mse"):
         raise InputError(f'{path}: "loss" must be "cross_entropy" or "mse", got {data["loss"]!r}')
     specs = list(data["layers"])
-    for index, spec in enumerate(specs, start=1):
-        spec_layer(spec, index)  # every layer checked now, not when the network is built
+    built = [spec_layer(spec, index) for index, spec in enumerate(specs, start=1)]  # checked now, nothing allocated
+    try:
+        check_network_size(built, INPUT_SHAPE, limits, os.fspath(path))
+    except NetworkTooLargeError:
+        raise
+    except ValueError as error:  # shapes that do not chain: the layer's ShapeError says which, with its fix
+        raise InputError(f"{path} does not take 28x28x1 images: {error}") from None
 
     def layers() -> list[Layer]:
         return [spec_layer(spec, index) for index, spec in enumerate(specs, start=1)]

@@ -1,4 +1,10 @@
-"""The data cache folder, and downloading a file into it with checksum verification."""
+"""The data cache folder, and downloading a file into it with size and checksum verification.
+
+A download is capped at the file's known size (or MAX_DOWNLOAD when none is known) while it
+runs, so a server that never stops cannot fill the disk; its MD5 is checked before the file is
+renamed into place; a failure or Ctrl-C leaves nothing behind (glassnet.io.atomic). An https
+address never follows a redirect to plain http.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import os
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -16,6 +23,19 @@ from glassnet.errors import GlassnetError
 from glassnet.io.atomic import atomic_write
 
 _CHUNK = 1 << 16
+MAX_DOWNLOAD = 64 * 2**20  # bytes of a file whose size is not known in advance (Fashion-MNIST's largest: 26 MB)
+
+
+class _NoDowngrade(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but never from https to another scheme."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if req.full_url.startswith("https:") and not newurl.startswith("https:"):
+            raise urllib.error.URLError(f"refused a redirect from https to {newurl}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_NoDowngrade)
 
 
 class DownloadError(GlassnetError, OSError):
@@ -39,24 +59,31 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download(url: str, dest: Path, *, md5: str, timeout: float = 30.0, progress: bool = True) -> Path:
-    """Download url to dest through a temp file, checking its MD5 before the atomic rename.
+def download(
+    url: str, dest: Path, *, md5: str, size: int | None = None, timeout: float = 30.0, progress: bool = True
+) -> Path:
+    """Download url to dest through a temp file, capped at its size, checking its MD5 before the atomic rename.
 
     Args:
         url: address of the file.
-        dest: where the file goes; its folder must exist. Nothing is left there on failure.
+        dest: where the file goes; its folder must exist. Nothing is left there on failure or Ctrl-C.
         md5: expected MD5 hex digest of the downloaded bytes.
+        size: its expected size in bytes; a server announcing or sending more is cut off at once.
+            None: at most MAX_DOWNLOAD bytes.
         timeout: seconds to wait for the connection and for each read.
         progress: show a tqdm progress bar.
 
-    Raises DownloadError when the transfer fails and DataFormatError on a checksum mismatch.
+    Raises DownloadError when the transfer fails or runs past the size, DataFormatError on a checksum mismatch.
     """
     hint = f"if this machine is offline, fetch {url} elsewhere and put it at {dest}"
+    cap = MAX_DOWNLOAD if size is None else size
     digest = hashlib.md5()
     try:
-        with atomic_write(dest) as f, urllib.request.urlopen(url, timeout=timeout) as response:
+        with atomic_write(dest) as f, _OPENER.open(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
-            expected = int(length) if length and length.isdigit() else None
+            expected = int(length) if length and length.isascii() and length.isdigit() else None
+            if expected is not None and expected > cap:
+                raise DownloadError(f"{url} announces {expected} bytes, more than the {cap} expected; {hint}")
             received = 0
             with tqdm(
                 total=expected,
@@ -68,6 +95,8 @@ def download(url: str, dest: Path, *, md5: str, timeout: float = 30.0, progress:
                 leave=False,
             ) as bar:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    if received + len(chunk) > cap:
+                        raise DownloadError(f"{url} sent more than the {cap} bytes expected: stopped; {hint}")
                     f.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)

@@ -13,6 +13,7 @@ import numpy as np
 
 from glassnet.errors import GlassnetError
 from glassnet.io.atomic import atomic_write
+from glassnet.io.files import open_regular
 
 PathLike = str | os.PathLike[str]
 Source = PathLike | bytes | bytearray | memoryview
@@ -159,13 +160,13 @@ def read_idx(source: Source) -> np.ndarray:
         source: a file path, or the file's bytes.
 
     Returns the array in native byte order. Raises DataFormatError for any malformed content
-    (the header is checked against the data length before anything large is allocated) and
-    OSError when the file cannot be opened.
+    (the header is checked against the data length before anything large is allocated),
+    InputError for a path that is not a regular file and OSError when the file cannot be opened.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _read_stream(io.BytesIO(source), "<bytes>")
-    with open(source, "rb") as f:
-        return _read_stream(f, os.fspath(source))
+    with open_regular(source) as f:  # a FIFO or a device would block or read without end
+        return _read_stream(f, os.fspath(source))  # type: ignore[arg-type]
 
 
 def _read_stream(f: io.BufferedIOBase, label: str) -> np.ndarray:

@@ -26,13 +26,21 @@ MNIST_MD5 = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
-FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+# The publisher's repository, over https (its S3 website endpoint serves plain http only).
+FASHION_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
 # Published MD5s of the gzipped Fashion-MNIST files.
 FASHION_MD5 = {
     "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
     "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+# Their published sizes in bytes: a download is cut off past them.
+FASHION_SIZES = {
+    "train-images-idx3-ubyte.gz": 26421880,
+    "train-labels-idx1-ubyte.gz": 29515,
+    "t10k-images-idx3-ubyte.gz": 4422102,
+    "t10k-labels-idx1-ubyte.gz": 5148,
 }
 
 
@@ -65,7 +73,12 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[Split, Split
 
 
 def load_fashion_mnist(
-    *, url: str | None = None, md5s: Mapping[str, str] | None = None, timeout: float = 30.0, progress: bool = True
+    *,
+    url: str | None = None,
+    md5s: Mapping[str, str] | None = None,
+    sizes: Mapping[str, int] | None = None,
+    timeout: float = 30.0,
+    progress: bool = True,
 ) -> tuple[Split, Split]:
     """Load Fashion-MNIST like load_mnist, downloading it once into the data folder.
 
@@ -73,6 +86,8 @@ def load_fashion_mnist(
         url: base address of the four .gz files; default $GLASSNET_FASHION_MNIST_URL, else
             the official one.
         md5s: expected MD5 of each .gz file by name; default the published ones.
+        sizes: expected byte size of each .gz file by name, a download is cut off past it; default the
+            published ones with the published MD5s, else at most glassnet.datasets.download.MAX_DOWNLOAD.
         timeout: seconds to wait for the connection and for each read.
         progress: show a progress bar while downloading.
 
@@ -81,6 +96,8 @@ def load_fashion_mnist(
     """
     base = url or os.environ.get("GLASSNET_FASHION_MNIST_URL") or FASHION_URL
     base = base if base.endswith("/") else base + "/"
+    if sizes is None:
+        sizes = FASHION_SIZES if md5s is None else {}
     md5s = FASHION_MD5 if md5s is None else md5s
     folder = cache_dir() / "fashion-mnist"
     try:
@@ -93,7 +110,8 @@ def load_fashion_mnist(
     for name in FILES:
         dest = folder / f"{name}.gz"
         if not (dest.is_file() and file_md5(dest) == md5s[dest.name]):
-            download(base + dest.name, dest, md5=md5s[dest.name], timeout=timeout, progress=progress)
+            size = sizes.get(dest.name)
+            download(base + dest.name, dest, md5=md5s[dest.name], size=size, timeout=timeout, progress=progress)
         paths.append(dest)
     return _to_splits([read_idx(p) for p in paths], paths)
 

@@ -24,6 +24,8 @@ import numpy as np
 from glassnet.errors import GlassnetError, InputError, ModelFileError, UnsaveableError
 from glassnet.io.atomic import atomic_write
 from glassnet.io.contract import SavedNetwork
+from glassnet.io.files import open_regular
+from glassnet.io.limits import DEFAULT_LIMITS, Limits, NetworkTooLargeError, check_network_size, parameter_count
 from glassnet.io.npz import NpzReader, write_npz
 from glassnet.io.schema import (
     ARCHITECTURE_KEYS,
@@ -84,22 +86,24 @@ def save_network(net: SavedNetwork, path: PathLike) -> None:
         write_npz(f, arrays)
 
 
-def load_network(path: PathLike) -> SavedNetwork:
+def load_network(path: PathLike, limits: Limits = DEFAULT_LIMITS) -> SavedNetwork:
     """Read a model file or checkpoint; ModelFileError for anything that is not a valid one.
 
     Args:
-        path: the file written by save_network (or Network.save, or fit's checkpoint).
+        path: the file written by save_network (or Network.save, or fit's checkpoint); anything but
+            a regular file (a FIFO, a device) is refused before it is read.
+        limits: the largest network accepted (glassnet.io.limits), checked before the weights are read.
     """
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         reader = NpzReader(f, os.fspath(path))
         try:
-            return _load(reader)
+            return _load(reader, limits)
         finally:
             reader.close()
 
 
-def _load(reader: NpzReader) -> SavedNetwork:
-    """Check every entry against the architecture, then build the network. Args: reader: the file."""
+def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
+    """Check every entry against the architecture, then build the network. Args: reader: the file; limits: sizes."""
     where = reader.label
     _check_version(reader)
     architecture = check_keys(_read_json(reader, "architecture"), f"{where}: architecture", ARCHITECTURE_KEYS)
@@ -112,17 +116,15 @@ def _load(reader: NpzReader) -> SavedNetwork:
         shapes |= {f"buffers/{index}/{name}": shape for name, shape in buffers.items()}
     needed = shapes.keys() | state_entries(training)
     _check_entries(reader, needed | set(HEADER_ENTRIES), shapes)
+    layers = _check_size(specs, architecture["input_shape"], limits, where)
     arrays = {entry: reader.read(entry) for entry in sorted(needed)}
     for entry in shapes:
         value = arrays[entry]
         if not np.isfinite(value).all() or (entry.rsplit("/", 1)[1] in NONNEGATIVE_BUFFERS and (value < 0).any()):
             raise ModelFileError(f"{where}: {entry} holds NaN, infinite or out-of-range values: the model is unusable")
-    layers = []
-    for index, (kind, config, built, (parameters, buffers)) in enumerate(specs):
-        layer = built or _build(kind, config, f"{where}: layer {index}")
+    for index, (layer, (*_, (parameters, buffers))) in enumerate(zip(layers, specs, strict=True)):
         layer.set_parameters({name: arrays[f"parameters/{index}/{name}"] for name in parameters})
         layer.set_buffers({name: arrays[f"buffers/{index}/{name}"] for name in buffers})
-        layers.append(layer)
     net = _network(architecture, optimizer, layers, where)
     TrainingState.read(training, arrays, net.parameters(), where).restore(net)
     for layer in net.layers:
@@ -153,6 +155,31 @@ def _layer_specs(value: object, where: str) -> list[LayerSpec]:
             layer = _build(kind, config, f"{where}: layer {index}")
             specs.append((kind, config, layer, (layer.parameter_shapes(), layer.buffer_shapes())))
     return specs
+
+
+def _check_size(specs: list[LayerSpec], input_shape: object, limits: Limits, where: str) -> list[Layer]:
+    """The layers built from their configs (nothing allocated), refused past the limits for the stored input shape.
+
+    Checked before any weight is read.
+
+    Args:
+        specs: the layers' specs, their shapes checked against the file.
+        input_shape: the stored one-sample shape (checked again, with its message, when the network is built).
+        limits: the limits.
+        where: the file.
+    """
+    layers = [
+        built or _build(kind, config, f"{where}: layer {index}") for index, (kind, config, built, _) in enumerate(specs)
+    ]
+    parameters = sum(parameter_count(parameters) for *_, (parameters, _) in specs)
+    valid = isinstance(input_shape, list) and all(type(d) is int and d >= 1 for d in input_shape)
+    try:
+        check_network_size(layers, tuple(input_shape) if valid else None, limits, where, parameters)  # type: ignore[arg-type]
+    except NetworkTooLargeError as error:
+        raise ModelFileError(str(error)) from None
+    except (GlassnetError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{where}: the stored network is inconsistent: {error}") from None
+    return layers
 
 
 def _build(kind: object, config: object, where: str) -> Layer:

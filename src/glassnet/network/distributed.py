@@ -115,12 +115,16 @@ class MPIStrategy:
         return users
 
     def shard(self, indices: np.ndarray) -> np.ndarray:
-        """This rank's contiguous slice of a global batch or data set."""
+        """This rank's contiguous slice of a global batch or data set; empty when it has fewer items than ranks."""
         return np.array_split(indices, self.size)[self.rank]
 
     def average_gradients(self, params: list[Parameter], local: int, total: int) -> None:
-        """Replace every gradient by the batch-weighted mean over ranks, in one Allreduce."""
-        grads = [p.grad if p.grad is not None else np.zeros_like(p.value) for p in params]
+        """Replace every gradient by the batch-weighted mean over ranks, in one Allreduce.
+
+        A rank with no image of this batch (local 0: the batch is smaller than the rank count)
+        sends zeros, whatever its gradients from an earlier batch hold.
+        """
+        grads = [p.grad if p.grad is not None and local else np.zeros_like(p.value) for p in params]
         flat = self._pack(grads, scale=local / total)
         self.comm.Allreduce(self.mpi.IN_PLACE, flat, op=self.mpi.SUM)
         self._unpack(flat, params, "grad")

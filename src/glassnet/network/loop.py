@@ -151,6 +151,10 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
             for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
                 global_batch = order[start : start + run.batch_size]
                 batch = parallel.shard(global_batch)
+                if len(batch) == 0:  # fewer images than ranks: this rank adds nothing, but takes the same step
+                    parallel.average_gradients(params, 0, len(global_batch))
+                    net.optimizer.step(params)
+                    continue
                 out, batch_targets = plan.forward(x[batch]), targets[batch]
                 check_output_shape(out.shape[1:], batch_targets.shape)
                 value, grad = plan.loss_and_grad(batch_targets, out)

@@ -9,8 +9,10 @@ from typing import cast
 import numpy as np
 
 from glassnet.checks import check_count, check_flag, check_positive, check_seed, first_non_finite
-from glassnet.errors import InputTypeError, NotReadyError
+from glassnet.errors import DivergenceError, InputTypeError, NotReadyError
 from glassnet.io import model_file
+from glassnet.io.files import check_output
+from glassnet.io.limits import DEFAULT_LIMITS, Limits
 from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
@@ -19,6 +21,7 @@ from glassnet.network.distributed import strategy
 from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, interruptible, train
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
+from glassnet.network.rollback import CallState
 from glassnet.network.summary import summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
@@ -174,7 +177,9 @@ class Network:
         (glassnet.network.distributed). Without it, or with one process, training is single-process.
 
         If the loss or the weights become NaN or infinite, gn.DivergenceError is raised and the
-        network is back at the start of that epoch. Ctrl-C stops after the current batch, sets
+        network is back at the start of that epoch. Any other failure (a layer's error at some batch, a
+        callback's, a checkpoint that cannot be written) leaves everything as before the call: weights,
+        buffers, optimizer and its state, learning rate, generator, history. Ctrl-C stops after the current batch, sets
         `net.interrupted` and re-raises KeyboardInterrupt (docs/training-safety.md).
         """
         loss = self._require_loss()
@@ -184,17 +189,25 @@ class Network:
         rate = None if learning_rate is None else check_positive(learning_rate, "learning_rate", "0.01")
         shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
         parallel = strategy(check_flag(distributed, "distributed"))
-        data = prepare(self, x, y, validation_data, validation_split)
-        if resume is not None:
-            model_file.resume_training(self, resume)
-        if checkpoint is not None:
-            describe(self)  # a network a checkpoint cannot hold fails now, not after an epoch
-        if rate is not None:
-            self.optimizer.learning_rate = rate
-        last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
-        verbose = verbose if parallel.is_root else 0
-        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel)
-        train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
+        before = CallState(self)
+        try:
+            data = prepare(self, x, y, validation_data, validation_split)
+            if resume is not None:
+                model_file.resume_training(self, resume)
+            if checkpoint is not None:
+                check_output(checkpoint, "checkpoint")  # a place it cannot be written fails now, not after an epoch
+                describe(self)  # a network a checkpoint cannot hold fails now, not after an epoch
+            if rate is not None:
+                self.optimizer.learning_rate = rate
+            last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
+            verbose = verbose if parallel.is_root else 0
+            run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel)
+            train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
+        except Exception as error:
+            # A failed call changes nothing; a divergence after complete epochs keeps them (documented).
+            if not isinstance(error, DivergenceError) or len(self.history["loss"]) == before.epochs:
+                before.restore(self)
+            raise
         return self
 
     # Files --------------------------------------------------------------------------------------
@@ -203,19 +216,24 @@ class Network:
         """Write the model and its training state to one .npz file, atomically; returns self.
 
         Args:
-            path: the file; only built-in layers, losses and optimizers can be saved.
+            path: the file; only built-in layers, losses and optimizers can be saved. An existing
+                file keeps its permission bits; a symbolic link is followed (its target is
+                replaced, the link stays); a folder, device or FIFO there is refused, never replaced.
         """
         model_file.save_network(self, path)
         return self
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Network:
+    def load(cls, path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> Network:
         """Read a model file or checkpoint written by save (gn.ModelFileError if it is not valid).
 
         Args:
-            path: the file.
+            path: the file (a regular file: FIFOs and devices are refused).
+            limits: the largest network accepted, gn.io.Limits(parameters=..., activations=...);
+                the default refuses a file describing more than 50 M parameters or 20 M values in
+                one sample's forward pass (docs/security.md).
         """
-        return cast(Network, model_file.load_network(path))  # the class registered below
+        return cast(Network, model_file.load_network(path, limits))  # the class registered below
 
     # Helpers ------------------------------------------------------------------------------------
 

@@ -29,10 +29,14 @@ POST /api/predict   (Content-Type: application/json, at most 2 MiB)
                            "values": [...]}  at most the first 128 values, ...],
                "milliseconds": time spent on the server}
 
-Errors answer {"error": "what was wrong and how to fix it"} with status 400 (not JSON, NaN),
-411 (no Content-Length), 413 (body over 2 MiB), 415 (not application/json), 422 (JSON that is
-not a valid image: wrong size or types, values out of range, a blank drawing), 403 (a Host
-header other than this machine's while bound to loopback), 404 or 405.
+Errors answer {"error": "what was wrong and how to fix it"} with status 400 (not JSON, NaN, an
+integer of thousands of digits; a malformed Content-Length, Host or request target; a body
+shorter than its Content-Length), 408 (a body that stalls for 15 s), 411 (no Content-Length),
+413 (body over 2 MiB), 415 (not application/json), 422 (JSON that is not a valid image: wrong
+size or types, values out of range, a blank drawing), 403 (a Host header other than this
+machine's while bound to loopback), 404, 405, or 503 (already serving 64 connections).
+A connection idle for 15 s is closed; a client that disconnects early is one line in the log;
+when file descriptors run out the server waits and retries instead of spinning (docs/security.md).
 """
 
 from glassnet.apps.serve.api import Predictor, RequestError, parse_image

@@ -13,6 +13,7 @@ from threadpoolctl import ThreadpoolController
 from glassnet.apps.activations import MAX_CHANNELS, MAX_UNITS, LayerActivation, layer_activations
 from glassnet.apps.imaging import FIELD, resize, to_mnist
 from glassnet.errors import GlassnetError, InputError
+from glassnet.io.limits import DEFAULT_LIMITS, NetworkTooLargeError, check_network_size
 from glassnet.network.network import Network
 from glassnet.network.summary import format_shape
 
@@ -53,6 +54,8 @@ def parse_json(body: bytes) -> Any:
         raise RequestError(400, "the body is not UTF-8 text: send JSON") from None
     except (json.JSONDecodeError, RecursionError) as error:
         raise RequestError(400, f"not valid JSON: {error}") from None
+    except ValueError as error:  # an integer of thousands of digits: Python's conversion limit
+        raise RequestError(400, f"not valid JSON for an image: {str(error)[:120]}") from None
 
 
 def _side(data: dict[str, Any], key: str) -> int:
@@ -150,7 +153,10 @@ class Predictor:
 
     def __init__(self, net: Network) -> None:
         try:
+            check_network_size(net.layers, INPUT_SHAPE, DEFAULT_LIMITS, "the model")
             shapes = net.layer_shapes(INPUT_SHAPE)
+        except NetworkTooLargeError:
+            raise
         except ValueError as error:
             raise InputError(
                 f"the model does not take 28x28x1 images, so it cannot read drawn digits: {error}"

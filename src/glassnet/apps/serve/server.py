@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import os
 import socket
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +35,11 @@ STATIC_FILES = {  # URL path -> (file in glassnet/serve/static, content type); n
 }
 API_ROUTES = {"/api/predict": "POST", "/api/summary": "GET"}
 DRAIN_LIMIT = 4 * MAX_BODY  # a body over MAX_BODY but under this is read and dropped, so the 413 arrives
+MAX_CONNECTIONS = 64  # connections served at once, one thread each; more are answered 503 at once
+IDLE_TIMEOUT = 15  # seconds a connection may stay silent (between requests, or mid-request) before it is closed
+ACCEPT_BACKOFF = 0.1  # seconds to wait when accept fails for want of file descriptors, instead of spinning
+OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+DISCONNECTS = (ConnectionError, TimeoutError)  # a client that went away or stalled: one log line, no traceback
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -67,6 +75,7 @@ class AppServer(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 128  # connections waiting to be accepted, for bursts of clients
+    max_connections = MAX_CONNECTIONS
 
     def __init__(self, net: Network, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
         if not 0 <= port <= 65535:
@@ -79,7 +88,60 @@ class AppServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.loopback = is_loopback(host)
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.slots = threading.BoundedSemaphore(self.max_connections)
+        self.starved = False  # whether accept is failing for want of file descriptors (logged once)
         super().__init__((host, port), Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection; when file descriptors run out, wait a little instead of spinning, say so once."""
+        try:
+            request = super().get_request()
+        except OSError as error:
+            if error.errno in OUT_OF_DESCRIPTORS:
+                if not self.starved:
+                    print(f"glassnet serve: cannot accept connections: {error.strerror}; retrying", file=sys.stderr)
+                self.starved = True
+                time.sleep(ACCEPT_BACKOFF)
+            raise
+        self.starved = False
+        return request
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread if fewer than max_connections are being served, else answer 503."""
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.settimeout(1)
+                body = b'{"error":"the server is busy: retry in a moment"}'
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                    b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve one connection, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that disconnected or stalled is one line in the log; anything else a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, DISCONNECTS):
+            print(
+                f"glassnet serve: {client_address[0]}: connection ended early ({type(error).__name__})", file=sys.stderr
+            )
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
@@ -95,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
     server: AppServer
     protocol_version = "HTTP/1.1"  # keep-alive: the page sends many predictions
     server_version = "glassnet"
-    timeout = 30  # seconds a stalled client may hold its thread
+    timeout = IDLE_TIMEOUT  # seconds a stalled or idle client may hold its thread
     disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (Nagle vs delayed ACK)
     body_read = False  # whether the current request's body was read; if not, the connection is closed
 
@@ -112,9 +174,11 @@ class Handler(BaseHTTPRequestHandler):
         self.body_read = False
         try:
             self._check_host()
-            status, payload = route(urlsplit(self.path).path)
+            status, payload = route(_target_path(self.path))
         except RequestError as error:
             status, payload = error.status, {"error": str(error)}
+        except DISCONNECTS:
+            raise  # the client went away or stalled: nothing to answer (handle_error logs one line)
         except Exception:  # a bug must cost one request, not the server
             traceback.print_exc(file=sys.stderr)
             status, payload = 500, {"error": "internal server error (see the server's log)"}
@@ -128,7 +192,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _check_host(self) -> None:
         """On loopback, refuse a Host other than this machine's: a DNS-rebinding page could send one."""
-        host = urlsplit(f"//{self.headers.get('Host', '')}").hostname or ""
+        try:
+            host = urlsplit(f"//{self.headers.get('Host', '')}").hostname or ""
+        except ValueError:
+            raise RequestError(400, f"malformed Host header {self.headers.get('Host', '')[:60]!r}") from None
         if self.server.loopback and host not in LOCAL_NAMES and not is_loopback(host):
             raise RequestError(403, f"unexpected Host header {host!r}: open the page at {self.server.url}")
 
@@ -159,8 +226,12 @@ class Handler(BaseHTTPRequestHandler):
         text = self.headers.get("Content-Length")
         if text is None:
             raise RequestError(411, "send a Content-Length header")
-        if not text.strip().isdigit():
-            raise RequestError(400, f"bad Content-Length {text[:40]!r}")
+        text = text.strip()
+        if (
+            not (text.isascii() and text.isdigit() and len(text) <= 18)
+            or len(self.headers.get_all("Content-Length") or []) > 1
+        ):
+            raise RequestError(400, f"bad Content-Length {text[:40]!r}: send one length in ASCII digits")
         length = int(text)
         if length > MAX_BODY:
             if length <= DRAIN_LIMIT:
@@ -171,7 +242,17 @@ class Handler(BaseHTTPRequestHandler):
                 "send a smaller image (at most 560x560 pixels)",
             )
         self.body_read = True
-        return self.rfile.read(length)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            self.close_connection = True
+            raise RequestError(408, f"the body did not arrive within {IDLE_TIMEOUT} seconds") from None
+        if len(body) < length:
+            self.close_connection = True
+            raise RequestError(
+                400, f"the body ended after {len(body)} of the {length} bytes its Content-Length announced"
+            )
+        return body
 
     def _send(self, status: int, body: bytes, kind: str) -> None:
         self.send_response(status)
@@ -180,7 +261,7 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         if status == 405:
-            self.send_header("Allow", API_ROUTES.get(urlsplit(self.path).path, "GET"))
+            self.send_header("Allow", API_ROUTES.get(_target_path(self.path), "GET"))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -190,6 +271,14 @@ class Handler(BaseHTTPRequestHandler):
         """Log requests only when verbose; a server error's traceback is always printed."""
         if self.server.verbose:
             super().log_message(format, *args)
+
+
+def _target_path(target: str) -> str:
+    """The path of a request target ("/api/predict?x=1" -> "/api/predict"); 400 for one that cannot be parsed."""
+    try:
+        return urlsplit(target).path
+    except ValueError:
+        raise RequestError(400, f"malformed request target {target[:60]!r}") from None
 
 
 def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
