@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.apps.extras import import_extra
 from glassnet.errors import InputError
+from glassnet.extras import import_extra
 
 FIELD = 28  # MNIST's image size
 BOX = 20  # the longer side of the digit inside the field
