@@ -9,5 +9,6 @@ and interchange with ONNX and PyTorch.
 from glassnet.io.model_file import FORMAT_VERSION, load_network, save_network
 from glassnet.io.onnx_export import export_onnx
 from glassnet.io.onnx_import import load_onnx
+from glassnet.io.torch_import import from_torch
 
-__all__ = ["FORMAT_VERSION", "export_onnx", "load_network", "load_onnx", "save_network"]
+__all__ = ["FORMAT_VERSION", "export_onnx", "from_torch", "load_network", "load_onnx", "save_network"]
