@@ -61,8 +61,8 @@ def export_model(
     dims = list(shape or ())
     if target.layout == "nchw" and len(dims) == 3:
         dims = [dims[2], dims[0], dims[1]]  # (C, H, W)
-    outs = ", ".join(map(str, outputs or ()))
-    yield f"Wrote {out}: input 'input' {target.layout.upper()} (N, {', '.join(map(str, dims))}), output 'output' (N, {outs})"
+    ins, outs = ", ".join(map(str, dims)), ", ".join(map(str, outputs or ()))
+    yield f"Wrote {out}: input 'input' {target.layout.upper()} (N, {ins}), output 'output' (N, {outs})"
     if not check:
         return
     x = np.random.default_rng(0).random((CHECK_RANDOM, *(shape or ())), dtype=np.float32)
