@@ -195,7 +195,7 @@ class Walk:
             raise self.error(f"pads must be 4 sizes >= 0, got {pads}")
         top, left, bottom, right = pads
         if (top, left) == (bottom, right):
-            return (top, left)
+            return top if top == left else (top, left)
         h, w, _ = self.need_images()
         if resolve_padding("same", (h, w), kernel, stride) == ((top, bottom), (left, right)):
             return "same"
