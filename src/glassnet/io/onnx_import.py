@@ -27,7 +27,7 @@ from glassnet.layers import Conv2D, Dense, Layer
 from glassnet.layers.base import Shape
 from glassnet.losses import LOSSES
 
-Padding = tuple[int, int] | str
+Padding = int | tuple[int, int] | str
 
 
 def load_onnx(path: str | os.PathLike[str]) -> SavedNetwork:
