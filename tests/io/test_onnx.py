@@ -18,7 +18,7 @@ from glassnet.io.onnx_check import onnx_difference
 from glassnet.io.schema import describe
 
 onnx = pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
+onnxruntime = pytest.importorskip("onnxruntime")
 helper, TensorProto = onnx.helper, onnx.TensorProto
 
 TOLERANCE = 1e-5
@@ -342,3 +342,27 @@ def test_loading_runs_nothing_from_the_file(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "5"
+
+
+def test_matmul_add_reshape_and_constants_from_other_exporters(tmp_path, rng) -> None:
+    """An NCHW graph flattened by Reshape, a MatMul and an Add (bias), a Constant node: as onnxruntime computes."""
+    nodes = [
+        helper.make_node("Constant", [], ["shape"], value=onnx.numpy_helper.from_array(np.array([0, -1]))),
+        helper.make_node("Reshape", ["x", "shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "w"], ["product"]),
+        helper.make_node("Add", ["b", "product"], ["sum"]),
+        helper.make_node("Softmax", ["sum"], ["y"], axis=-1),
+    ]
+    weights = [
+        onnx.numpy_helper.from_array(rng.standard_normal((18, 4)).astype(np.float32), "w"),
+        onnx.numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "b"),
+    ]
+    path = _save(_model(nodes, [_input(dims=("N", 2, 3, 3))], weights), tmp_path / "other.onnx")
+    net = gn.Network.from_onnx(path)
+    assert [type(layer) for layer in net.layers] == [gn.Flatten, gn.Dense, gn.Softmax]
+    x = rng.standard_normal((5, 2, 3, 3)).astype(np.float32)
+    (expected,) = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    np.testing.assert_allclose(net.predict(x.transpose(0, 2, 3, 1)), expected, atol=TOLERANCE, rtol=0)
+    swapped = [helper.make_node("MatMul", ["w", "x"], ["y"])]
+    with pytest.raises(gn.ModelFileError, match="does not continue the chain"):
+        gn.Network.from_onnx(_save(_model(swapped, [_input(dims=("N", 18))], weights[:1]), tmp_path / "swap.onnx"))

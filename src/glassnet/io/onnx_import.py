@@ -89,7 +89,8 @@ class Walk:
             OPERATORS["Constant"](self, attrs)
             return
         data = [name for name in node.input if name and name not in self.constants]
-        if data != [self.current] or not node.output:
+        first = node.input[0] if node.input else ""
+        if data != [self.current] or not node.output or (first != self.current and node.op_type != "Add"):
             raise self.error(
                 "does not continue the chain from the previous node's output: glassnet imports a sequence of "
                 "operators, each taking the one before's output and constant weights (no branches)"
