@@ -6,6 +6,7 @@ node, and the node's attributes; it appends layers to the walk or changes the ru
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -121,12 +122,11 @@ def add(walk: Walk, attrs: dict[str, Any]) -> None:
 
 def pool(walk: Walk, attrs: dict[str, Any]) -> None:
     """MaxPool / AveragePool (no ceil_mode, no dilation) -> MaxPool2D / AvgPool2D."""
-    walk.need_images()
+    h, w, _ = walk.need_images()
     kernel = walk.pair(attrs, "kernel_shape", None)
     walk.check(attrs, ceil_mode=0, dilations=[1, 1], storage_order=0)
     stride = walk.pair(attrs, "strides", [1, 1])
     padding = walk.padding(attrs, kernel, stride)
-    h, w, _ = walk.need_images()
     padded = resolve_padding(padding, (h, w), kernel, stride) != ((0, 0), (0, 0))
     if walk.node.op_type == "MaxPool":
         walk.append(walk.build(MaxPool2D, kernel, stride=stride, padding=padding))
@@ -138,8 +138,8 @@ def pool(walk: Walk, attrs: dict[str, Any]) -> None:
 
 def batchnorm(walk: Walk, attrs: dict[str, Any]) -> None:
     """BatchNormalization in inference -> BatchNorm with its running statistics."""
-    if walk.order == "nhwc":
-        walk.need_images()
+    if len(walk.shape) != 1:
+        walk.need_images()  # ONNX normalises axis 1: glassnet's channels only in NCHW images
     walk.check(attrs, training_mode=0)
     if any(walk.node.output[1:]):
         raise walk.error("a BatchNormalization in training mode (with its statistics as outputs) is not supported")
@@ -180,7 +180,7 @@ def flatten(walk: Walk, attrs: dict[str, Any]) -> None:
 def reshape(walk: Walk, attrs: dict[str, Any]) -> None:
     """Reshape to (batch, features) -> Flatten."""
     shape = walk.constants.get(walk.node.input[1]) if len(walk.node.input) > 1 else None
-    size = int(np.prod(walk.shape))  # type: ignore[arg-type]
+    size = math.prod(int(d or 0) for d in walk.shape)
     target = [] if shape is None or shape.dtype.kind not in "iu" else [int(d) for d in shape.reshape(-1)]
     if len(target) != 2 or target[0] not in (0, -1) or target[1] not in (-1, size) or attrs.get("allowzero", 0):
         raise walk.error(f"only a Reshape to (batch, features) is supported, this one gives {target}")
