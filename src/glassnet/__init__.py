@@ -1,6 +1,6 @@
 """glassnet: a neural-network library from scratch in NumPy, readable layer by layer and fast."""
 
-from glassnet import datasets, losses, metrics, optimizers
+from glassnet import datasets, io, losses, metrics, optimizers
 from glassnet.errors import (
     DivergenceError,
     GlassnetError,
@@ -67,6 +67,7 @@ __all__ = [
     "UnsaveableError",
     "datasets",
     "fast_enabled",
+    "io",
     "losses",
     "metrics",
     "optimizers",

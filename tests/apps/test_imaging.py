@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet.apps.extras import MissingExtraError, import_extra
 from glassnet.apps.imaging import load_image, resize, to_mnist
 from glassnet.errors import InputError
+from glassnet.extras import MissingExtraError, import_extra
 
 
 def _digit(height: int = 60, width: int = 40) -> np.ndarray:

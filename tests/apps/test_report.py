@@ -22,7 +22,6 @@ from glassnet.apps.activations import (
     layer_activations,
     montage,
 )
-from glassnet.apps.extras import MissingExtraError
 from glassnet.apps.report import (
     build_report,
     confident_mistakes,
@@ -30,6 +29,7 @@ from glassnet.apps.report import (
     mistakes_figure,
     write_report,
 )
+from glassnet.extras import MissingExtraError
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glassnet.apps.extras import import_extra
 from glassnet.checks import first_non_finite
 from glassnet.errors import InputError, NumericalError
+from glassnet.extras import import_extra
 from glassnet.layers import Conv2D
 from glassnet.network.data import network_inputs
 from glassnet.network.numerics import quiet

@@ -1,4 +1,4 @@
-"""The `glassnet` command: train, evaluate, predict, summary, models, serve, report. Wiring only."""
+"""The `glassnet` command: train, evaluate, predict, summary, models, serve, report, export. Wiring only."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from glassnet.apps.export import ExportTarget, export_model
 from glassnet.apps.imaging import load_image, to_mnist
 from glassnet.apps.plotting import (
     check_plot_path,
@@ -136,6 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     web.add_argument("--verbose", action="store_true", help="log every request")
     web.set_defaults(run=serve_command)
+
+    export = commands.add_parser("export", help="write a model as an ONNX file for onnxruntime and other runtimes")
+    export.add_argument("model", metavar="MODEL", help="a model file")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="the format (default: onnx)")
+    export.add_argument("--out", help="the file to write (default: MODEL with the suffix .onnx)")
+    export.add_argument(
+        "--layout",
+        choices=["nhwc", "nchw"],
+        default="nhwc",
+        help="image layout of the graph's input (default: nhwc, glassnet's; nchw is ONNX's and PyTorch's)",
+    )
+    export.add_argument("--dataset", **{**dataset, "help": "the data set, for the class names (default: mnist)"})
+    export.add_argument(
+        "--check", action="store_true", help="run the file in onnxruntime and report the largest difference"
+    )
+    export.set_defaults(run=export_command)
 
     report = commands.add_parser("report", help="a self-contained HTML report: curves, accuracy, mistakes, layers")
     report.add_argument("model", metavar="MODEL", help="a model file")
@@ -347,6 +364,15 @@ def report_command(args: argparse.Namespace) -> int:
     name = f"{Path(args.model).name} on {title}"
     path = write_report(net, args.out, x_test, y_test, classes, title=name, batch_size=_batch_size(net))
     print(f"Wrote the report to {path}")
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """glassnet export: the model as ONNX, its class names and preprocessing in the metadata; --check runs it."""
+    title, _, classes = DATASETS[args.dataset]
+    target = ExportTarget(Path(args.out) if args.out else None, args.layout, title, classes)
+    for line in export_model(Path(args.model), target, lambda: _load_data(args.dataset, quiet=True)[1][0], args.check):
+        print(line, flush=True)
     return 0
 
 

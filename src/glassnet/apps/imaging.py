@@ -11,8 +11,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from glassnet.apps.extras import import_extra
 from glassnet.errors import InputError
+from glassnet.extras import import_extra
 from glassnet.io.files import open_regular
 
 FIELD = 28  # MNIST's image size

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glassnet.apps.extras import import_extra
 from glassnet.errors import InputError, ShapeError
+from glassnet.extras import import_extra
 from glassnet.io.atomic import atomic_write
 from glassnet.io.files import check_output
 

@@ -27,7 +27,6 @@ from glassnet.apps.activations import (
     first_conv,
     layer_activations,
 )
-from glassnet.apps.extras import import_extra
 from glassnet.apps.plotting import (
     confusion_figure,
     confusion_matrix,
@@ -35,6 +34,7 @@ from glassnet.apps.plotting import (
     training_curves,
 )
 from glassnet.errors import InputError, ShapeError
+from glassnet.extras import import_extra
 from glassnet.io.atomic import atomic_write
 from glassnet.io.files import check_output
 from glassnet.network.network import Network

@@ -56,6 +56,13 @@ def register_network_class(cls: Callable[..., SavedNetwork]) -> None:
     _network_class = cls
 
 
+def network_class() -> Callable[..., SavedNetwork]:
+    """The class that loaded networks are (glassnet.network.network.Network once glassnet is imported)."""
+    if _network_class is None:
+        raise RuntimeError("glassnet.network was not imported: import glassnet first")
+    return _network_class
+
+
 def save_network(net: SavedNetwork, path: PathLike) -> None:
     """Write the network, with its training state, to path as a model file, atomically.
 
@@ -244,8 +251,6 @@ def _check_entries(reader: NpzReader, needed: set[str], shapes: dict[str, tuple[
 
 def _network(architecture: dict[str, Any], optimizer: Optimizer, layers: list[Layer], where: str) -> SavedNetwork:
     """The SavedNetwork around the rebuilt layers. Args: architecture: JSON; optimizer, layers: built; where: file."""
-    if _network_class is None:
-        raise RuntimeError("glassnet.network was not imported: import glassnet first")
     settings = check_keys(architecture["network"], f"{where}: architecture.network", set(NETWORK_KEYS))
     seed, loss, input_shape = settings["seed"], architecture["loss"], architecture["input_shape"]
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
@@ -258,7 +263,7 @@ def _network(architecture: dict[str, Any], optimizer: Optimizer, layers: list[La
     ):
         raise ModelFileError(f"{where}: input_shape must be null or a list of ints >= 1, found {input_shape!r}")
     try:
-        net = _network_class(
+        net = network_class()(
             **{key: settings[key] for key in NETWORK_KEYS if key != "seed"}, optimizer=optimizer, seed=seed
         )
         if loss is not None:

@@ -13,6 +13,8 @@ from glassnet.errors import DivergenceError, InputTypeError, NotReadyError
 from glassnet.io import model_file
 from glassnet.io.files import check_output
 from glassnet.io.limits import DEFAULT_LIMITS, Limits
+from glassnet.io.onnx_export import export_onnx
+from glassnet.io.onnx_import import load_onnx
 from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
@@ -234,6 +236,38 @@ class Network:
                 one sample's forward pass (docs/security.md).
         """
         return cast(Network, model_file.load_network(path, limits))  # the class registered below
+
+    def to_onnx(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        input_shape: Sequence[int] | None = None,
+        layout: str = "nhwc",
+        class_names: Sequence[str] | None = None,
+        preprocessing: str | None = None,
+    ) -> Network:
+        """Write the network for inference as an ONNX file (needs `pip install "glassnet[onnx]"`); returns self.
+
+        Args:
+            path: the .onnx file; the graph's input is "input" (N, H, W, C), its output "output".
+            input_shape: one sample's shape; default: the shape the network last saw.
+            layout: "nhwc" (glassnet's) or "nchw" (ONNX's and PyTorch's) for image input and output.
+            class_names: stored in the file's metadata, one per output.
+            preprocessing: how raw data becomes the input, stored in the file's metadata.
+        """
+        export_onnx(
+            self, path, input_shape=input_shape, layout=layout, class_names=class_names, preprocessing=preprocessing
+        )
+        return self
+
+    @classmethod
+    def from_onnx(cls, path: str | os.PathLike[str]) -> Network:
+        """A network computing what an ONNX file computes (gn.ModelFileError if glassnet cannot); it takes NHWC.
+
+        Args:
+            path: the .onnx file, from to_onnx or from PyTorch's export of the equivalent nn.Sequential.
+        """
+        return cast(Network, load_onnx(path))
 
     # Helpers ------------------------------------------------------------------------------------
 
