@@ -16,6 +16,7 @@ from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
 from glassnet.network.data import labelled, network_inputs, prepare
 from glassnet.network.distributed import strategy
+from glassnet.network.gradcheck import NetworkGradientCheck, check_network
 from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, interruptible, train
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
@@ -136,6 +137,13 @@ class Network:
         batch_size = check_count(batch_size, "batch_size")
         data = labelled(self, x, y)
         return self._plan().evaluate(data.x, data.targets, data.labels, batch_size)
+
+    def check_gradients(
+        self, x: object, y: object, *, training: bool = False, max_elements: int = 500
+    ) -> NetworkGradientCheck:
+        """Check every layer's backward and the loss's gradient against float64 central differences
+        on a small batch (x, y); the result's `culprit` names the first layer that disagrees."""
+        return check_network(self, x, y, training=training, max_elements=max_elements)
 
     # Training -----------------------------------------------------------------------------------
 
