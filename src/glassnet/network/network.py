@@ -15,7 +15,9 @@ from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
 from glassnet.network.data import labelled, network_inputs, prepare
+from glassnet.network.diagnoses import Diagnosis
 from glassnet.network.distributed import strategy
+from glassnet.network.doctor import Doctor
 from glassnet.network.gradcheck import NetworkGradientCheck, check_network
 from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, interruptible, train
 from glassnet.network.numerics import overflow_error
@@ -65,6 +67,7 @@ class Network:
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
+        self.diagnoses: list[Diagnosis] = []  # the training doctor's findings in the last fit (network/doctor.py)
 
     # Building -----------------------------------------------------------------------------------
 
@@ -164,6 +167,7 @@ class Network:
         checkpoint: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
         distributed: bool = False,
+        doctor: bool = True,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
@@ -184,6 +188,10 @@ class Network:
         If the loss or the weights become NaN or infinite, gn.DivergenceError is raised and the
         network is back at the start of that epoch. Ctrl-C stops after the current batch, sets
         `net.interrupted` and re-raises KeyboardInterrupt (docs/training-safety.md).
+
+        The training doctor (doctor=True) watches the run and names each classic failure once (inputs
+        not scaled, learning rate too high or too low, dead ReLUs, ...) with what to do: printed at
+        the end of the epoch while verbose, always kept in `net.diagnoses` (network/diagnoses.py).
         """
         loss = self._require_loss()
         epochs = check_count(self.epochs if epochs is None else epochs, "epochs")
@@ -201,7 +209,9 @@ class Network:
             self.optimizer.learning_rate = rate
         last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
         verbose = verbose if parallel.is_root else 0
-        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel)
+        watcher = Doctor(print if verbose else None) if check_flag(doctor, "doctor") else None
+        self.diagnoses = watcher.findings if watcher is not None else []
+        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, watcher)
         train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
         return self
 
