@@ -137,3 +137,15 @@ def test_a_run_that_got_slower() -> None:
     net = gn.Network(seed=0, epochs=3, verbose=0).add(stall).add(gn.Dense(4, 2)).add(gn.Softmax()).use("cross_entropy")
     net.fit(np.random.default_rng(0).random((64, 4)), np.arange(64) % 2, callbacks=[slow_down])
     assert "slow" in codes(net) and "epoch 3 took" in str(net.diagnoses[codes(net).index("slow")])
+
+
+def test_examine_a_saved_model() -> None:
+    from glassnet.network.doctor import examine
+
+    net = mlp().fit(X[:300], Y[:300], epochs=1)
+    assert examine(net, X_TRAIN[-256:], Y_TRAIN[-256:]) == []
+    net.layers[1].bias.value[:] = -50
+    net.history |= {"loss": [3.0, 2.0, 1.0], "val_loss": [1.0, 1.1, 1.2]}
+    found = [diagnosis.code for diagnosis in examine(net, X_TRAIN[-256:], Y_TRAIN[-256:])]
+    assert found[0] == "overfitting" and {"dead_relu", "stuck_at_chance"} <= set(found)
+    assert "on 256 samples" in str(examine(net, X_TRAIN[-256:], Y_TRAIN[-256:])[-1])

@@ -1,4 +1,4 @@
-"""The `glassnet` command: train, evaluate, predict, summary, models, serve, report. Wiring only."""
+"""The `glassnet` command: train, evaluate, predict, summary, models, serve, report, doctor, reproduce. Wiring only."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from glassnet.apps.diagnose import add_commands
 from glassnet.apps.imaging import load_image, to_mnist
 from glassnet.apps.plotting import (
     check_plot_path,
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
     report.add_argument("--dataset", **dataset)
     report.set_defaults(run=report_command)
+    add_commands(commands, dataset, parser.parse_args)
     return parser
 
 

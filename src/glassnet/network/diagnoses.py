@@ -109,22 +109,24 @@ def loss_trend(losses: Sequence[float], learning_rate: float) -> list[Diagnosis]
     return []
 
 
-def chance_accuracy(accuracies: Sequence[float], classes: int) -> list[Diagnosis]:
+def chance_accuracy(accuracies: Sequence[float], classes: int, where: str | None = None) -> list[Diagnosis]:
     """Accuracy still near 1/classes after many batches.
 
     Args:
         accuracies: every batch's accuracy so far.
         classes: the number of outputs.
+        where: how the accuracy was measured, for the message (default: "after N batches").
     """
     if classes < 2 or len(accuracies) < TREND_AFTER:
         return []
     recent = float(np.mean(accuracies[-WINDOW * 2 :]))
+    where = where or f"after {len(accuracies)} batches"
     if recent >= 1.5 / classes:
         return []
     return [
         Diagnosis(
             "stuck_at_chance",
-            f"accuracy is {recent:.1%} after {len(accuracies)} batches, chance is {1 / classes:.1%}: check that x and "
+            f"accuracy is {recent:.1%} {where}, chance is {1 / classes:.1%}: check that x and "
             "y are shuffled together and match, that the inputs are scaled, the learning rate, and the layers with "
             "net.check_gradients(x[:8], y[:8])",
         )

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glassnet.network import diagnoses
+from glassnet.network.data import labelled
 from glassnet.network.diagnoses import Diagnosis
+from glassnet.network.numerics import quiet
+from glassnet.network.plan import Plan
 
 if TYPE_CHECKING:
     from glassnet.network.network import Network
@@ -86,3 +89,35 @@ class Doctor:
         for diagnosis in found:
             if all(known.code != diagnosis.code for known in self.findings):
                 self.findings.append(diagnosis)
+
+
+def examine(net: Network, x: np.ndarray | None = None, y: np.ndarray | None = None) -> list[Diagnosis]:
+    """The diagnoses of a saved network: from its history, and with a few samples (x, y) from its layers.
+
+    Used by `glassnet doctor MODEL`. The history is replayed epoch by epoch as during training;
+    with data, one batch is run forward and backward (gradient norms, the loss against the last
+    layer and the targets, the activations) and the accuracy compared with chance.
+
+    Args:
+        net: a loaded network.
+        x, y: a few hundred samples it was meant for (e.g. test images), or None.
+    """
+    doctor = Doctor(None)
+    for epochs in range(1, len(net.history["loss"]) + 1):
+        doctor.report(diagnoses.history_checks({key: values[:epochs] for key, values in net.history.items()}))
+    if x is None or y is None or net.loss is None:
+        return doctor.findings
+    data = labelled(net, x, y)
+    plan = Plan(net.layers, net.loss, net.fuse_relu_pool)
+    doctor.report(diagnoses.unscaled_inputs(data.x))
+    doctor.report(diagnoses.loss_mismatch(net.layers, net.loss, data.targets))
+    with quiet():
+        with plan.training():
+            plan.backward(plan.loss_and_grad(data.targets[:PROBE], plan.forward(data.x[:PROBE]))[1])
+        doctor.report(diagnoses.gradient_norms(net.layers, net.optimizer.learning_rate))
+        doctor.report(diagnoses.activations(net.layers, data.x[:PROBE]))
+        if data.labels is not None and data.targets.ndim == 2:
+            accuracy = plan.evaluate(data.x, data.targets, data.labels, 256)["accuracy"]
+            where = f"on {len(data.x)} samples"
+            doctor.report(diagnoses.chance_accuracy([accuracy] * diagnoses.TREND_AFTER, data.targets.shape[1], where))
+    return doctor.findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from glassnet.io import model_file
 from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
+from glassnet.network.card import card_settings, record_fit
 from glassnet.network.data import labelled, network_inputs, prepare
 from glassnet.network.diagnoses import Diagnosis
 from glassnet.network.distributed import strategy
@@ -67,6 +68,7 @@ class Network:
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
+        self.card: dict[str, Any] = {"fits": []}  # what made this model, one record per fit (network/card.py)
         self.diagnoses: list[Diagnosis] = []  # the training doctor's findings in the last fit (network/doctor.py)
 
     # Building -----------------------------------------------------------------------------------
@@ -209,6 +211,8 @@ class Network:
             self.optimizer.learning_rate = rate
         last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
         verbose = verbose if parallel.is_root else 0
+        record_fit(self, x, y, validation_data, last_epoch - len(self.history["loss"]), batch_size, shuffle)
+        self.card["fits"][-1]["settings"] |= card_settings(validation_split, callbacks, resume, parallel.size > 1)
         watcher = Doctor(print if verbose else None) if check_flag(doctor, "doctor") else None
         self.diagnoses = watcher.findings if watcher is not None else []
         run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, watcher)
