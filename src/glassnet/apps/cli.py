@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from glassnet.apps.diagnose import add_commands
+from glassnet.apps.epochs import epochs_folder, keep_epochs, load_run
 from glassnet.apps.imaging import load_image, to_mnist
 from glassnet.apps.plotting import (
     check_plot_path,
@@ -103,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dataset", **dataset)
     train.add_argument("--quiet", action="store_true", help="print only the final results")
     train.add_argument(
+        "--keep-epochs",
+        action="store_true",
+        help="also keep the model after every epoch in OUT-epochs/ (for serve's epoch slider and the report)",
+    )
+    train.add_argument(
         "--distributed",
         action="store_true",
         help="data-parallel over MPI: run as `mpiexec -n K glassnet train --distributed`",
@@ -128,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(run=models_command)
 
     web = commands.add_parser("serve", help="a local web page: draw a digit, see the prediction and every layer")
-    web.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
+    web.add_argument(
+        "model", metavar="MODEL", help="a model file written by `glassnet train`, or its folder of epoch snapshots"
+    )
     web.add_argument(
         "--port", type=_number(int, 0, False), default=8000, help="TCP port (default: 8000; 0: any free one)"
     )
@@ -137,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     web.set_defaults(run=serve_command)
 
     report = commands.add_parser("report", help="a self-contained HTML report: curves, accuracy, mistakes, layers")
-    report.add_argument("model", metavar="MODEL", help="a model file")
+    report.add_argument(
+        "model", metavar="MODEL", help="a model file (with its -epochs/ folder, if kept), or that folder"
+    )
     report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
     report.add_argument("--dataset", **dataset)
     report.set_defaults(run=report_command)
@@ -186,6 +196,8 @@ def train_command(args: argparse.Namespace) -> int:
         out = Path(args.out or f"glassnet-{entry.name}.npz")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"{out.parent}: no such folder to save the model in")
+    if args.keep_epochs:
+        callbacks = [*callbacks, keep_epochs(epochs_folder(out))]
     done = len(net.history["loss"])
     if done >= epochs:
         raise InputError(f"{args.resume} already has {done} epochs: pass --epochs above {done} to train more")
@@ -309,10 +321,10 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def report_command(args: argparse.Namespace) -> int:
     """glassnet report: one HTML page with curves, test accuracy, mistakes, filters and activations."""
-    net = Network.load(args.model)
+    net, epochs = load_run(args.model)
     title, _, classes = DATASETS[args.dataset]
     _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
-    path = write_report(net, args.out, x_test, y_test, classes, title=f"{Path(args.model).name} on {title}")
+    path = write_report(net, args.out, x_test, y_test, classes, f"{Path(args.model).name} on {title}", epochs)
     print(f"Wrote the report to {path}")
     return 0
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from glassnet.apps.activations import (
     activations_figure,
+    filters_by_epoch_figure,
     filters_figure,
     first_conv,
     layer_activations,
@@ -144,6 +145,7 @@ def build_report(
     y_test: np.ndarray,
     class_names: Sequence[str] = DIGITS,
     title: str = "glassnet model report",
+    epochs: dict[int, Network] | None = None,
 ) -> str:
     """The report as one HTML document with its images embedded.
 
@@ -153,6 +155,8 @@ def build_report(
         y_test: their integer labels (N,).
         class_names: C names of the classes.
         title: the page's title.
+        epochs: the run's per-epoch snapshots (glassnet.apps.epochs): their first layer's filters
+            are shown side by side.
     """
     import_extra("matplotlib.figure", "plot", "the report's plots")
     y_test = np.asarray(y_test)
@@ -192,6 +196,7 @@ def build_report(
         _image(filters_figure(conv), "filters")
         if conv is not None
         else '<p class="note">The model has no convolution.</p>',
+        *_epoch_section(epochs),
         "<h2>Inside: every layer for one test image</h2>",
         lead,
         _image(activations_figure(layer_activations(net, sample), sample), "activations"),
@@ -202,6 +207,14 @@ def build_report(
     )
 
 
+def _epoch_section(epochs: dict[int, Network] | None) -> list[str]:
+    """The report's "filters per epoch" part, empty without per-epoch snapshots."""
+    figure = filters_by_epoch_figure(epochs) if epochs else None
+    if figure is None:
+        return []
+    return ["<h2>The first layer's filters, epoch by epoch</h2>", _image(figure, "filters per epoch")]
+
+
 def write_report(
     net: Network,
     path: str | os.PathLike[str],
@@ -209,6 +222,7 @@ def write_report(
     y_test: np.ndarray,
     class_names: Sequence[str] = DIGITS,
     title: str = "glassnet model report",
+    epochs: dict[int, Network] | None = None,
 ) -> Path:
     """Write build_report's page to path (atomically) and return the path.
 
@@ -219,11 +233,12 @@ def write_report(
         y_test: their integer labels (N,).
         class_names: C names of the classes.
         title: the page's title.
+        epochs: the run's per-epoch snapshots, for the filters per epoch.
     """
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such folder to write the report in")
-    page = build_report(net, x_test, y_test, class_names, title)
+    page = build_report(net, x_test, y_test, class_names, title, epochs)
     with atomic_write(path) as file:
         file.write(page.encode("utf-8"))
     return path
