@@ -130,3 +130,17 @@ def test_the_commands(trained: Path) -> None:
     result = glassnet("doctor", trained)
     assert result.returncode == 0, result.stderr
     assert "Looked at its history (3 epochs) and 512 MNIST test images" in result.stdout
+
+
+def test_doctor_names_what_a_model_shows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from glassnet.apps.cli import main
+
+    net = small_net()
+    net.fit(X_TRAIN[:300], Y_TRAIN[:300], epochs=1)
+    net.layers[1].bias.value[:] = -50  # every hidden unit dead
+    net.save(tmp_path / "dead.npz")
+    assert main(["doctor", str(tmp_path / "dead.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "Looked at its history (1 epochs) and 512 MNIST test images." in out
+    assert "doctor: 100% of the ReLU units of layer 3 never fire on 128 samples" in out
+    assert "No problem found" not in out

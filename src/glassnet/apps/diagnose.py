@@ -6,10 +6,10 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from glassnet.apps.epochs import load_run
 from glassnet.apps.reproduce import LOADERS, reproduce
 from glassnet.errors import ShapeError
 from glassnet.network.doctor import examine
-from glassnet.network.network import Network
 
 DOCTOR_SAMPLES = 512  # test images run through the model by `glassnet doctor`
 
@@ -23,7 +23,7 @@ def add_commands(commands: Any, dataset: dict[str, Any], parse_command: Callable
         parse_command: the main parser's parse_args, to read a recorded `glassnet train` command.
     """
     doctor = commands.add_parser("doctor", help="look for classic training failures in a saved model, and their fixes")
-    doctor.add_argument("model", metavar="MODEL", help="a model file or checkpoint")
+    doctor.add_argument("model", metavar="MODEL", help="a model file or checkpoint, or a run folder of kept epochs")
     doctor.add_argument("--dataset", **dataset)
     doctor.set_defaults(run=doctor_command)
     again = commands.add_parser("reproduce", help="retrain a model from its reproducibility card, compare bit for bit")
@@ -33,7 +33,7 @@ def add_commands(commands: Any, dataset: dict[str, Any], parse_command: Callable
 
 def doctor_command(args: argparse.Namespace) -> int:
     """glassnet doctor: the history's diagnoses, and those of a few test images run through the model."""
-    net = Network.load(args.model)
+    net, _ = load_run(args.model)  # a model file, or a run folder of kept epochs (its last)
     name = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}[args.dataset]
     _, (x_test, y_test) = LOADERS[name]()
     epochs = len(net.history["loss"])
