@@ -60,7 +60,7 @@ def test_correct_custom_layer_passes_and_prints_a_table() -> None:
     ("bug", "name", "verdict"),
     [
         ("sign", "input", "wrong sign"),
-        ("factor", "weight", "constant factor: backward gives 0.25 times"),
+        ("factor", "weight", "constant factor: backward gives 0.25 times the gradient (1/4, one over the batch size"),
         ("transposed", "weight", "transposed"),
         ("element", "input", "wrong on 1 of 12 elements, the first at index (1, 2)"),
         ("shape", "weight", "wrong shape: got (3, 1), expected (3, 3)"),

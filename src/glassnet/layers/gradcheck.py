@@ -71,7 +71,8 @@ def check_layer(
             (name, param.value, grads[name]) for name, param in layer.named_parameters().items()
         ]:
             checked = sample(array.size, max_elements, rng)
-            result.rows.append(compare(name, analytic, numerical_gradient(objective, array, checked), checked))
+            numeric = numerical_gradient(objective, array, checked)
+            result.rows.append(compare(name, analytic, numeric, checked, len(x64) if x64.ndim else 0))
         return result
     finally:
         saved.restore(layer)

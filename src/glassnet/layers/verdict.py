@@ -82,7 +82,9 @@ def table(title: str, rows: list[GradientRow]) -> str:
     return "\n".join(lines)
 
 
-def compare(name: str, analytic: np.ndarray | None, numeric: np.ndarray, checked: np.ndarray) -> GradientRow:
+def compare(
+    name: str, analytic: np.ndarray | None, numeric: np.ndarray, checked: np.ndarray, batch: int = 0
+) -> GradientRow:
     """Compare the analytic gradient with the numeric one on the `checked` flat indices.
 
     Args:
@@ -90,6 +92,7 @@ def compare(name: str, analytic: np.ndarray | None, numeric: np.ndarray, checked
         analytic: what backward gave (None if it gave nothing).
         numeric: the central differences, full shape; only `checked` elements are meaningful.
         checked: the flat indices that were differenced.
+        batch: the batch size, to name a factor of 1/batch or batch (0: unknown).
     """
     shape = tuple(numeric.shape)
     if analytic is None:
@@ -106,7 +109,7 @@ def compare(name: str, analytic: np.ndarray | None, numeric: np.ndarray, checked
         return GradientRow(name, shape, error, True, "ok", None, checked.size)
     first = np.unravel_index(int(checked[np.argmax(bad_elements(a, n))]), shape)
     index = tuple(int(i) for i in first)
-    return GradientRow(name, shape, error, False, classify(analytic, a, n, index), index, checked.size)
+    return GradientRow(name, shape, error, False, classify(analytic, a, n, index, batch), index, checked.size)
 
 
 def relative_error(a: np.ndarray, n: np.ndarray) -> float:
@@ -122,7 +125,7 @@ def bad_elements(a: np.ndarray, n: np.ndarray) -> np.ndarray:
     return mask
 
 
-def classify(analytic: np.ndarray, a: np.ndarray, n: np.ndarray, first: tuple[int, ...]) -> str:
+def classify(analytic: np.ndarray, a: np.ndarray, n: np.ndarray, first: tuple[int, ...], batch: int = 0) -> str:
     """The kind of a wrong gradient: zero, wrong sign, constant factor, transposed, or some elements."""
     if not np.any(a) and np.any(n):
         return "all zero: backward never fills it"
@@ -130,7 +133,12 @@ def classify(analytic: np.ndarray, a: np.ndarray, n: np.ndarray, first: tuple[in
         return "wrong sign: backward gives -1 times the gradient"
     factor = float(a @ n / (n @ n)) if np.any(n) else 0.0
     if factor and relative_error(a, factor * n) <= TOLERANCE:
-        return f"off by a constant factor: backward gives {factor:.4g} times the gradient"
+        verdict = f"off by a constant factor: backward gives {factor:.4g} times the gradient"
+        if batch > 1 and abs(factor * batch - 1) < 1e-6:
+            verdict += f" (1/{batch}, one over the batch size: a mean where a sum belongs?)"
+        elif batch > 1 and abs(factor / batch - 1) < 1e-6:
+            verdict += f" ({batch}, the batch size: a sum where a mean belongs?)"
+        return verdict
     square = analytic.ndim == 2 and analytic.shape[0] == analytic.shape[1] and a.size == analytic.size
     if square and relative_error(analytic.T.reshape(-1), n) <= TOLERANCE:
         return "transposed: backward gives the transpose of the gradient"
