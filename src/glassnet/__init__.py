@@ -28,6 +28,7 @@ from glassnet.layers import (
     Softmax,
     Tanh,
 )
+from glassnet.layers.gradcheck import check_layer
 from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
 from glassnet.losses import Loss
 from glassnet.network.network import Network
@@ -65,6 +66,7 @@ __all__ = [
     "Softmax",
     "Tanh",
     "UnsaveableError",
+    "check_layer",
     "datasets",
     "fast_enabled",
     "io",

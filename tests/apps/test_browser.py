@@ -144,3 +144,52 @@ def test_the_report_opens_with_every_image_loaded_and_no_console_error(page, mod
     assert all(complete and width > 0 for _, complete, width in images)
     save_screenshot(page, tmp_path / "report.png", "report.png")
     assert page.errors == []
+
+
+@pytest.fixture(scope="module")
+def run_server(tmp_path_factory) -> Iterator[tuple[AppServer, dict[int, gn.Network]]]:
+    """A server over a small CNN's three kept epochs (glassnet.apps.epochs)."""
+    from glassnet.apps.epochs import epochs_folder, keep_epochs, load_run
+
+    model = tmp_path_factory.mktemp("run") / "run.npz"
+    (x_train, y_train), _ = gn.datasets.load_mnist()
+    net = (
+        gn.Network(epochs=3, learning_rate=2e-3, batch_size=32, optimizer="adam", seed=0, verbose=0)
+        .add(gn.Conv2D(1, 8, 3))
+        .add(gn.ReLU())
+        .add(gn.MaxPool2D(2))
+        .add(gn.Flatten())
+        .add(gn.Dense(13 * 13 * 8, 10))
+        .add(gn.Softmax())
+        .use("cross_entropy")
+    )
+    net.fit(x_train[:1000], y_train[:1000], callbacks=[keep_epochs(epochs_folder(model))]).save(model)
+    served, epochs = load_run(model)
+    server = AppServer(served, "127.0.0.1", 0, epochs=epochs)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server, epochs
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_epoch_slider_reads_the_same_digit_with_each_epochs_weights(page, run_server, tmp_path) -> None:
+    server, epochs = run_server
+    page.goto(server.url)
+    page.wait_for_selector("#epochs:not([hidden])")
+    assert page.inner_text("#epoch-value") == "3"
+    draw(page, SEVEN)
+    answer = page.evaluate("window.glassnetLast")
+    image = np.array(answer["input"], dtype=np.float32)[None, ..., None]  # (1, 28, 28, 1)
+    np.testing.assert_allclose(answer["scores"], epochs[3].predict(image)[0], rtol=1e-5, atol=1e-6)
+    page.evaluate(
+        "() => { const s = document.getElementById('epoch'); s.value = '0'; s.dispatchEvent(new Event('input')); }"
+    )
+    for _ in range(300):  # the page's CSP forbids wait_for_function's eval: poll for the new answer
+        first = page.evaluate("() => window.glassnetLast")
+        if first["scores"] != answer["scores"] and page.get_attribute("body", "data-state") == "idle":
+            break
+        page.wait_for_timeout(100)
+    assert page.inner_text("#epoch-value") == "1"
+    np.testing.assert_allclose(first["scores"], epochs[1].predict(image)[0], rtol=1e-5, atol=1e-6)
+    save_screenshot(page, tmp_path / "serve-epochs.png", "serve-epochs.png")
+    assert page.errors == []

@@ -328,7 +328,9 @@ def test_unknown_entries_are_refused(saved: Path) -> None:
     refuses(rewrite(saved, entries(saved) | {"extra": np.zeros(2)}), r"unknown entries \['extra'\]")
 
 
-@pytest.mark.parametrize(("version", "match"), [(2, "newer glassnet.*upgrade"), (0, "unknown model file format 0")])
+@pytest.mark.parametrize(
+    ("version", "match"), [(FORMAT_VERSION + 1, "newer glassnet.*upgrade"), (0, "unknown model file format 0")]
+)
 def test_other_format_versions_are_refused(saved: Path, version: int, match: str) -> None:
     refuses(rewrite(saved, entries(saved) | {"format_version": np.array(version)}), match)
 

@@ -11,7 +11,7 @@ import numpy as np
 from glassnet.checks import first_non_finite
 from glassnet.errors import InputError, NumericalError
 from glassnet.extras import import_extra
-from glassnet.layers import Conv2D
+from glassnet.layers import Conv2D, Dense
 from glassnet.network.data import network_inputs
 from glassnet.network.numerics import quiet
 
@@ -119,6 +119,58 @@ def filters_figure(layer: Conv2D, title: str = "") -> Figure:
         ax.imshow(image, cmap="gray", vmin=-limit, vmax=limit)
         ax.set_title(str(index), fontsize=8)
     figure.suptitle(title or f"filters of {layer!r}")
+    return figure
+
+
+def first_layer_filters(net: Network, count: int = 8) -> np.ndarray | None:
+    """The first layer's filters as images: the first Conv2D's (averaged over input channels), else
+    the first Dense's on flattened images (each unit's weights in the image's shape); None otherwise.
+
+    Args:
+        net: the network.
+        count: at most this many filters.
+
+    Shapes:
+        output (count, KH, KW) for a convolution, (count, H, W) for a Dense on H*W*1 images.
+    """
+    conv = first_conv(net)
+    if conv is not None:
+        return filter_images(conv)[:count]
+    dense = next((layer for layer in net.layers if isinstance(layer, Dense)), None)
+    shape = net.input_shape
+    if dense is None or dense.weight is None or shape is None or len(shape) != 3 or shape[2] != 1:
+        return None
+    if dense.in_features != shape[0] * shape[1]:
+        return None
+    return np.moveaxis(dense.weight.value[:, :count], -1, 0).reshape(-1, shape[0], shape[1])  # (count, H, W)
+
+
+def filters_by_epoch_figure(epochs: dict[int, Network], count: int = 8) -> Figure | None:
+    """The first layer's filters after each epoch, one row per epoch (light: positive weights).
+
+    Args:
+        epochs: epoch -> the network saved after it (glassnet.apps.epochs).
+        count: filters per row.
+    """
+    rows = [(epoch, first_layer_filters(net, count)) for epoch, net in sorted(epochs.items())]
+    shown = [(epoch, images) for epoch, images in rows if images is not None]
+    if not shown:
+        return None
+    columns = max(len(images) for _, images in shown)
+    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    figure: Figure = figure_module.Figure(figsize=(1.0 * columns + 0.6, 1.0 * len(shown) + 0.5), layout="constrained")
+    axes = _grid(figure, len(shown) * columns, columns)
+    for row, (epoch, images) in enumerate(shown):
+        limit = float(np.abs(images).max()) or 1.0
+        for column, image in enumerate(images):
+            ax = axes[row * columns + column]
+            ax.imshow(image, cmap="gray", vmin=-limit, vmax=limit)
+            if column == 0:
+                ax.set_axis_on()
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_ylabel(f"epoch {epoch}", fontsize=8)
+    figure.suptitle("the first layer's filters, epoch by epoch")
     return figure
 
 

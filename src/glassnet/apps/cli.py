@@ -1,4 +1,4 @@
-"""The `glassnet` command: train, evaluate, predict, summary, models, serve, report, export. Wiring only."""
+"""The `glassnet` command: train, evaluate, predict, summary, models, serve, report, export, doctor, reproduce."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from glassnet.apps.diagnose import add_commands
+from glassnet.apps.epochs import epochs_folder, keep_epochs, load_run
 from glassnet.apps.export import ExportTarget, export_model
 from glassnet.apps.imaging import load_image, to_mnist
 from glassnet.apps.plotting import (
@@ -105,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dataset", **dataset)
     train.add_argument("--quiet", action="store_true", help="print only the final results")
     train.add_argument(
+        "--keep-epochs",
+        action="store_true",
+        help="also keep the model after every epoch in OUT-epochs/ (for serve's epoch slider and the report)",
+    )
+    train.add_argument(
         "--distributed",
         action="store_true",
         help="data-parallel over MPI: run as `mpiexec -n K glassnet train --distributed`",
@@ -130,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(run=models_command)
 
     web = commands.add_parser("serve", help="a local web page: draw a digit, see the prediction and every layer")
-    web.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
+    web.add_argument(
+        "model", metavar="MODEL", help="a model file written by `glassnet train`, or its folder of epoch snapshots"
+    )
     web.add_argument(
         "--port", type=_number(int, 0, False), default=8000, help="TCP port (default: 8000; 0: any free one)"
     )
@@ -155,10 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=export_command)
 
     report = commands.add_parser("report", help="a self-contained HTML report: curves, accuracy, mistakes, layers")
-    report.add_argument("model", metavar="MODEL", help="a model file")
+    report.add_argument(
+        "model", metavar="MODEL", help="a model file (with its -epochs/ folder, if kept), or that folder"
+    )
     report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
     report.add_argument("--dataset", **dataset)
     report.set_defaults(run=report_command)
+    add_commands(commands, dataset, parser.parse_args)
     return parser
 
 
@@ -205,6 +217,8 @@ def train_command(args: argparse.Namespace) -> int:
         name, limit, epochs, callbacks = entry.name, entry.limit, entry.epochs, entry.callbacks()
         out = Path(args.out or f"glassnet-{entry.name}.npz")
     check_output(out, "model")
+    if args.keep_epochs:
+        callbacks = [*callbacks, keep_epochs(epochs_folder(out))]
     done = len(net.history["loss"])
     if done >= epochs:
         raise InputError(f"{args.resume} already has {done} epochs: pass --epochs above {done} to train more")
@@ -315,7 +329,16 @@ def _load_classifier(model: str) -> Network:
     Args:
         model: the model file.
     """
-    net = Network.load(model)
+    return _check_classifier(Network.load(model), model)
+
+
+def _check_classifier(net: Network, model: str) -> Network:
+    """net, checked to take 28x28x1 images within the size limits and give class scores.
+
+    Args:
+        net: the loaded network.
+        model: the file it came from, for messages.
+    """
     try:
         check_network_size(net.layers, INPUT_SHAPE, DEFAULT_LIMITS, model)
         shapes = net.layer_shapes(INPUT_SHAPE)
@@ -358,11 +381,12 @@ def report_command(args: argparse.Namespace) -> int:
     """glassnet report: one HTML page with curves, test accuracy, mistakes, filters and activations."""
     check_output(args.out, "report")
     check_distinct({"--out": args.out}, {"MODEL": args.model})
-    net = _load_classifier(args.model)
+    net, epochs = load_run(args.model)
+    _check_classifier(net, args.model)
     title, _, classes = DATASETS[args.dataset]
     _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
     name = f"{Path(args.model).name} on {title}"
-    path = write_report(net, args.out, x_test, y_test, classes, title=name, batch_size=_batch_size(net))
+    path = write_report(net, args.out, x_test, y_test, classes, name, _batch_size(net), epochs)
     print(f"Wrote the report to {path}")
     return 0
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from glassnet.apps.activations import (
     activations_figure,
+    filters_by_epoch_figure,
     filters_figure,
     first_conv,
     layer_activations,
@@ -146,6 +147,7 @@ def build_report(
     class_names: Sequence[str] = DIGITS,
     title: str = "glassnet model report",
     batch_size: int = 256,
+    epochs: dict[int, Network] | None = None,
 ) -> str:
     """The report as one HTML document with its images embedded.
 
@@ -156,6 +158,8 @@ def build_report(
         class_names: C names of the classes.
         title: the page's title.
         batch_size: test images per forward pass.
+        epochs: the run's per-epoch snapshots (glassnet.apps.epochs): their first layer's filters
+            are shown side by side.
     """
     import_extra("matplotlib.figure", "plot", "the report's plots")
     y_test = np.asarray(y_test)
@@ -195,6 +199,7 @@ def build_report(
         _image(filters_figure(conv), "filters")
         if conv is not None
         else '<p class="note">The model has no convolution.</p>',
+        *_epoch_section(epochs),
         "<h2>Inside: every layer for one test image</h2>",
         lead,
         _image(activations_figure(layer_activations(net, sample), sample), "activations"),
@@ -205,6 +210,14 @@ def build_report(
     )
 
 
+def _epoch_section(epochs: dict[int, Network] | None) -> list[str]:
+    """The report's "filters per epoch" part, empty without per-epoch snapshots."""
+    figure = filters_by_epoch_figure(epochs) if epochs else None
+    if figure is None:
+        return []
+    return ["<h2>The first layer's filters, epoch by epoch</h2>", _image(figure, "filters per epoch")]
+
+
 def write_report(
     net: Network,
     path: str | os.PathLike[str],
@@ -213,6 +226,7 @@ def write_report(
     class_names: Sequence[str] = DIGITS,
     title: str = "glassnet model report",
     batch_size: int = 256,
+    epochs: dict[int, Network] | None = None,
 ) -> Path:
     """Write build_report's page to path (atomically) and return the path.
 
@@ -224,9 +238,10 @@ def write_report(
         class_names: C names of the classes.
         title: the page's title.
         batch_size: test images per forward pass.
+        epochs: the run's per-epoch snapshots, for the filters per epoch.
     """
     path = check_output(path, "report")
-    page = build_report(net, x_test, y_test, class_names, title, batch_size)
+    page = build_report(net, x_test, y_test, class_names, title, batch_size, epochs)
     with atomic_write(path) as file:
         file.write(page.encode("utf-8"))
     return path

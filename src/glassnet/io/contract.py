@@ -30,6 +30,7 @@ class SavedNetwork(Protocol):
     rng: np.random.Generator
     history: dict[str, list[float]]
     input_shape: tuple[int, ...] | None
+    card: dict[str, Any]
 
     def parameters(self) -> list[Parameter]: ...
 

@@ -7,6 +7,10 @@ Entries (each a .npy array in an uncompressed zip, read with allow_pickle=False)
     parameters/<layer>/<name>   each layer's Parameters (weight, bias, gamma, beta)
     buffers/<layer>/<name>      BatchNorm's running_mean and running_var
     training, optimizer/..., history/...   the training state (glassnet.io.state)
+    card                        JSON text, since format 2: the reproducibility card (what made the
+                                model: versions, threads, seed, data hashes, hyper-parameters,
+                                command; glassnet.network.card). Format 1 files, without it, load
+                                with an empty card.
 
 The io wing never imports the network wing: glassnet.network.network registers the Network class
 here when it is imported (`register_network_class`), and loading builds that class.
@@ -41,8 +45,10 @@ from glassnet.layers import Layer
 from glassnet.losses import LOSSES
 from glassnet.optimizers import Optimizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 HEADER_ENTRIES = ("format_version", "architecture", "training")
+CARD_ENTRY = "card"  # format 2 on, optional
 NONNEGATIVE_BUFFERS = {"running_var"}
 PathLike = str | os.PathLike[str]
 Shapes = dict[str, tuple[Any, ...]]
@@ -75,6 +81,7 @@ def save_network(net: SavedNetwork, path: PathLike) -> None:
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "architecture": np.array(json.dumps(describe(net), allow_nan=False)),
         "training": np.array(json.dumps(training, allow_nan=False)),
+        CARD_ENTRY: np.array(json.dumps(net.card, allow_nan=False)),
     }
     for index, layer in enumerate(net.layers):
         named = {f"parameters/{index}/{name}": param.value for name, param in layer.named_parameters().items()}
@@ -122,7 +129,8 @@ def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
         shapes |= {f"parameters/{index}/{name}": shape for name, shape in parameters.items()}
         shapes |= {f"buffers/{index}/{name}": shape for name, shape in buffers.items()}
     needed = shapes.keys() | state_entries(training)
-    _check_entries(reader, needed | set(HEADER_ENTRIES), shapes)
+    card = _read_card(reader)
+    _check_entries(reader, needed | set(HEADER_ENTRIES) | ({CARD_ENTRY} if card is not None else set()), shapes)
     layers = _check_size(specs, architecture["input_shape"], limits, where)
     arrays = {entry: reader.read(entry) for entry in sorted(needed)}
     for entry in shapes:
@@ -134,6 +142,7 @@ def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
         layer.set_buffers({name: arrays[f"buffers/{index}/{name}"] for name in buffers})
     net = _network(architecture, optimizer, layers, where)
     TrainingState.read(training, arrays, net.parameters(), where).restore(net)
+    net.card = card if card is not None else {"fits": []}
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn
     return net
@@ -208,8 +217,20 @@ def _check_version(reader: NpzReader) -> None:
             f"{reader.label}: model file format {version} was written by a newer glassnet; this one reads "
             f"format {FORMAT_VERSION}: upgrade glassnet (pip install -U glassnet)"
         )
-    if version != FORMAT_VERSION:
-        raise ModelFileError(f"{reader.label}: unknown model file format {version}; expected {FORMAT_VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise ModelFileError(
+            f"{reader.label}: unknown model file format {version}; expected one of {list(READABLE_VERSIONS)}"
+        )
+
+
+def _read_card(reader: NpzReader) -> dict[str, Any] | None:
+    """The reproducibility card (a JSON object with a list of fits), None in a file without one."""
+    if CARD_ENTRY not in reader.headers:
+        return None
+    card = _read_json(reader, CARD_ENTRY)
+    if not isinstance(card, dict) or not isinstance(card.get("fits"), list):
+        raise ModelFileError(f"{reader.label}: entry 'card' must be a JSON object with a list 'fits'")
+    return card
 
 
 def _read_json(reader: NpzReader, entry: str) -> Any:
@@ -303,6 +324,7 @@ def resume_training(net: SavedNetwork, path: PathLike) -> None:
             targets[name].value, targets[name].grad = param.value, None
         layer.set_buffers(stored.buffers())
     net.optimizer, net.rng, net.history = loaded.optimizer, loaded.rng, loaded.history
+    net.card = loaded.card  # the checkpoint's fits, to which this one is appended
     net.input_shape = loaded.input_shape or net.input_shape
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn

@@ -35,6 +35,7 @@ from glassnet.errors import DivergenceError, InputTypeError
 from glassnet.io.state import TrainingState
 from glassnet.metrics import to_labels
 from glassnet.network.data import Labelled, TrainingData
+from glassnet.network.doctor import Doctor
 from glassnet.network.numerics import broken_parameter, quiet
 from glassnet.network.plan import Plan
 from glassnet.network.progress import EpochProgress, epoch_line
@@ -61,6 +62,7 @@ class Run:
         callbacks: functions called as callback(net, epoch, logs) after each epoch.
         checkpoint: where to save the model after each epoch, or None.
         parallel: which share of each batch this process computes, and how gradients are shared.
+        doctor: the observer that names classic failures (network/doctor.py), or None.
     """
 
     last_epoch: int
@@ -70,6 +72,7 @@ class Run:
     callbacks: list[Callback]
     checkpoint: str | os.PathLike[str] | None
     parallel: Parallel
+    doctor: Doctor | None = None
 
 
 def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
@@ -96,6 +99,8 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
                     net.history[key].append(logs[key])
             if run.verbose:
                 print(epoch_line(epoch, run.last_epoch, logs), flush=True)
+            if run.doctor is not None:
+                run.doctor.after_epoch(net, epoch, logs)
             for callback in run.callbacks:
                 callback(net, epoch, logs)
             if run.checkpoint is not None and run.parallel.is_root:
@@ -174,6 +179,10 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
                 if labels is not None:
                     correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
                 progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
+                if run.doctor is not None:
+                    run.doctor.after_batch(
+                        net, x, batch, batch_targets, value, correct / seen if labels is not None else None
+                    )
                 if STOP.requested and index < batches:
                     raise KeyboardInterrupt(
                         f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -18,8 +19,12 @@ from glassnet.io.onnx_import import load_onnx
 from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
+from glassnet.network.card import card_settings, record_fit
 from glassnet.network.data import labelled, network_inputs, prepare
+from glassnet.network.diagnoses import Diagnosis
 from glassnet.network.distributed import strategy
+from glassnet.network.doctor import Doctor
+from glassnet.network.gradcheck import NetworkGradientCheck, check_network
 from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, interruptible, train
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
@@ -69,6 +74,8 @@ class Network:
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
+        self.card: dict[str, Any] = {"fits": []}  # what made this model, one record per fit (network/card.py)
+        self.diagnoses: list[Diagnosis] = []  # the training doctor's findings in the last fit (network/doctor.py)
 
     # Building -----------------------------------------------------------------------------------
 
@@ -142,6 +149,13 @@ class Network:
         data = labelled(self, x, y)
         return self._plan().evaluate(data.x, data.targets, data.labels, batch_size)
 
+    def check_gradients(
+        self, x: object, y: object, *, training: bool = False, max_elements: int = 500
+    ) -> NetworkGradientCheck:
+        """Check every layer's backward and the loss's gradient against float64 central differences
+        on a small batch (x, y); the result's `culprit` names the first layer that disagrees."""
+        return check_network(self, x, y, training=training, max_elements=max_elements)
+
     # Training -----------------------------------------------------------------------------------
 
     @interruptible
@@ -161,6 +175,7 @@ class Network:
         checkpoint: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
         distributed: bool = False,
+        doctor: bool = True,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
@@ -183,6 +198,10 @@ class Network:
         callback's, a checkpoint that cannot be written) leaves everything as before the call: weights,
         buffers, optimizer and its state, learning rate, generator, history. Ctrl-C stops after the current batch, sets
         `net.interrupted` and re-raises KeyboardInterrupt (docs/training-safety.md).
+
+        The training doctor (doctor=True) watches the run and names each classic failure once (inputs
+        not scaled, learning rate too high or too low, dead ReLUs, ...) with what to do: printed at
+        the end of the epoch while verbose, always kept in `net.diagnoses` (network/diagnoses.py).
         """
         loss = self._require_loss()
         epochs = check_count(self.epochs if epochs is None else epochs, "epochs")
@@ -191,7 +210,7 @@ class Network:
         rate = None if learning_rate is None else check_positive(learning_rate, "learning_rate", "0.01")
         shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
         parallel = strategy(check_flag(distributed, "distributed"))
-        before = CallState(self)
+        before, card_before = CallState(self), copy.deepcopy(self.card)
         try:
             data = prepare(self, x, y, validation_data, validation_split)
             if resume is not None:
@@ -203,12 +222,17 @@ class Network:
                 self.optimizer.learning_rate = rate
             last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
             verbose = verbose if parallel.is_root else 0
-            run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel)
+            record_fit(self, x, y, validation_data, last_epoch - len(self.history["loss"]), batch_size, shuffle)
+            self.card["fits"][-1]["settings"] |= card_settings(validation_split, callbacks, resume, parallel.size > 1)
+            watcher = Doctor(print if verbose else None) if check_flag(doctor, "doctor") else None
+            self.diagnoses = watcher.findings if watcher is not None else []
+            run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, watcher)
             train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
         except Exception as error:
             # A failed call changes nothing; a divergence after complete epochs keeps them (documented).
             if not isinstance(error, DivergenceError) or len(self.history["loss"]) == before.epochs:
                 before.restore(self)
+                self.card = card_before
             raise
         return self
 

@@ -1,4 +1,4 @@
-"""`glassnet serve MODEL`: a local web page to draw a digit and watch the network read it.
+"""`glassnet serve MODEL|RUN`: a local web page to draw a digit and watch the network read it, epoch by epoch.
 
 The standard library's ThreadingHTTPServer serves three files shipped in glassnet/serve/static
 (index.html, app.js, style.css: no framework, no CDN, no build step) and a JSON API. It binds
@@ -10,13 +10,15 @@ GET /, /index.html, /app.js, /style.css
 GET /api/summary
     {"text": the table of Network.summary, "input_shape": "(N, 28, 28, 1)",
      "layers": [{"name": "Conv2D(1 -> 8, 3x3)", "output_shape": "(N, 26, 26, 8)", "parameters": 80}, ...],
-     "parameters": total}
+     "parameters": total,
+     "epochs": [1, 2, ...] the run's kept per-epoch snapshots (glassnet.apps.epochs), [] if none}
 
 POST /api/predict   (Content-Type: application/json, at most 2 MiB)
     Request:  {"width": W, "height": H, "pixels": [H*W numbers, row by row]}, W and H from 1 to 560,
               gray values 0..255 (or 0..1), ink dark on light or light on dark; or
               {"pixels": [784 numbers]}, a 28x28 image. Either way the image is made MNIST-like
               by glassnet.apps.imaging.to_mnist (cropped, 20 px box, centred by mass), as `glassnet predict` does.
+              An optional "epoch": N reads it with the snapshot kept after epoch N (the page's slider).
     Response: {"prediction": 7,
                "scores": [10 outputs of the last layer],
                "probabilities": the same when they are probabilities (a final Softmax), else null,

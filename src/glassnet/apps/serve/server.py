@@ -17,6 +17,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
+from glassnet.apps.epochs import load_run
 from glassnet.apps.serve.api import (
     MAX_BODY,
     Predictor,
@@ -71,16 +72,25 @@ class AppServer(ThreadingHTTPServer):
         host: the address to bind (IPv4, IPv6 or a name).
         port: the TCP port, 0 for a free one.
         verbose: log every request to stderr (errors are always logged).
+        epochs: the run's per-epoch snapshots (epoch -> network), for the page's epoch slider.
     """
 
     daemon_threads = True
     request_queue_size = 128  # connections waiting to be accepted, for bursts of clients
     max_connections = MAX_CONNECTIONS
 
-    def __init__(self, net: Network, host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        net: Network,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        verbose: bool = False,
+        epochs: dict[int, Network] | None = None,
+    ) -> None:
         if not 0 <= port <= 65535:
             raise InputError(f"port must be from 0 (any free port) to 65535, got {port}")
         self.predictor = Predictor(net)
+        self.epochs = {epoch: Predictor(snapshot) for epoch, snapshot in sorted((epochs or {}).items())}
         self.static = {
             path: (files("glassnet.apps.serve").joinpath("static").joinpath(name).read_bytes(), kind)
             for path, (name, kind) in STATIC_FILES.items()
@@ -201,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _get(self, path: str) -> tuple[int, Any]:
         if path == "/api/summary":
-            return 200, self.server.predictor.summary()
+            return 200, self.server.predictor.summary() | {"epochs": list(self.server.epochs)}
         if path in API_ROUTES:
             raise RequestError(405, f"{path} takes {API_ROUTES[path]} requests")
         if path in self.server.static:
@@ -216,8 +226,11 @@ class Handler(BaseHTTPRequestHandler):
         kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if kind != "application/json":
             raise RequestError(415, f"send the image as Content-Type: application/json, not {kind or 'nothing'}")
-        image = parse_image(parse_json(self._body()))
-        return 200, self.server.predictor.predict(image)
+        data = parse_json(self._body())
+        predictor = self.server.predictor
+        if isinstance(data, dict) and "epoch" in data:
+            predictor = pick_epoch(self.server.epochs, data.pop("epoch"))
+        return 200, predictor.predict(parse_image(data))
 
     def _body(self) -> bytes:
         """The request body, at most MAX_BODY bytes; needs a Content-Length."""
@@ -281,16 +294,26 @@ def _target_path(target: str) -> str:
         raise RequestError(400, f"malformed request target {target[:60]!r}") from None
 
 
+def pick_epoch(epochs: dict[int, Predictor], epoch: object) -> Predictor:
+    """The predictor of a requested epoch, or a 422 naming the epochs there are."""
+    if type(epoch) is not int or epoch not in epochs:
+        kept = f"the kept epochs are {list(epochs)}" if epochs else "this run kept no epochs (train with --keep-epochs)"
+        raise RequestError(422, f'"epoch" must be one of the kept epochs, got {json.dumps(epoch)[:20]}: {kept}')
+    return epochs[epoch]
+
+
 def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
     """Serve the drawing page for a model file until Ctrl-C.
 
     Args:
-        model: a model file written by Network.save.
+        model: a model file written by Network.save (with its MODEL-epochs/ snapshots, if kept),
+            or a run folder of epoch-NNN.npz snapshots (glassnet.apps.epochs).
         host: the address to bind; anything but loopback prints a warning.
         port: the TCP port, 0 for a free one.
         verbose: log every request.
     """
-    server = AppServer(Network.load(model), host, port, verbose)
+    net, epochs = load_run(model)
+    server = AppServer(net, host, port, verbose, epochs)
     with server:
         if not server.loopback:
             print(
@@ -299,7 +322,8 @@ def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 80
                 file=sys.stderr,
                 flush=True,
             )
-        print(f"Serving {os.fspath(model)} on {server.url} (Ctrl-C to stop)", flush=True)
+        kept = f" with a slider over epochs {min(epochs)}..{max(epochs)}" if epochs else ""
+        print(f"Serving {os.fspath(model)}{kept} on {server.url} (Ctrl-C to stop)", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

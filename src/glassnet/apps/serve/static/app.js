@@ -108,7 +108,7 @@ async function predict() {
     const response = await fetch("/api/predict", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ width: SEND_SIDE, height: SEND_SIDE, pixels: drawingPixels() }),
+      body: JSON.stringify(withEpoch({ width: SEND_SIDE, height: SEND_SIDE, pixels: drawingPixels() })),
       signal: controller.signal,
     });
     const result = await response.json();
@@ -241,12 +241,36 @@ function renderLayers(layers) {
   container.replaceChildren(...blocks);
 }
 
+// The epoch slider: shown when the run kept per-epoch snapshots; the drawing is read again at each step.
+let keptEpochs = [];
+const epochSlider = document.getElementById("epoch");
+
+function withEpoch(request) {
+  if (keptEpochs.length > 0) request.epoch = keptEpochs[Number(epochSlider.value)];
+  return request;
+}
+
+function showEpochs(epochs) {
+  keptEpochs = epochs || [];
+  if (keptEpochs.length === 0) return;
+  epochSlider.max = String(keptEpochs.length - 1);
+  epochSlider.value = epochSlider.max;
+  document.getElementById("epoch-value").textContent = String(keptEpochs[keptEpochs.length - 1]);
+  document.getElementById("epochs").hidden = false;
+}
+
+epochSlider.addEventListener("input", () => {
+  document.getElementById("epoch-value").textContent = String(keptEpochs[Number(epochSlider.value)]);
+  predict();
+});
+
 async function loadSummary() {
   const element = document.getElementById("summary");
   try {
     const response = await fetch("/api/summary");
     const summary = await response.json();
     element.textContent = response.ok ? summary.text : summary.error;
+    if (response.ok) showEpochs(summary.epochs);
   } catch (error) {
     element.textContent = `No answer from the server: ${error.message}`;
   }

@@ -1,0 +1,146 @@
+"""The reproducibility card: what made a model, recorded by every fit and saved in its model file.
+
+`net.card` is a JSON-able dict:
+
+    {"fits": [ {                           # one entry per fit call, in order
+         "environment": environment(),     # glassnet, NumPy, BLAS, Python, platform, threads, fast path
+         "command": "glassnet train ...",  # sys.argv as one shell line
+         "seed": 0, "data": {"x": SHA-256, "y": ..., "samples": N}, "validation": {...} or None,
+         "settings": {epochs, learning_rate, batch_size, shuffle, validation_split, callbacks, ...},
+         "optimizer": {"type": ..., "config": ...}, "epochs_before": 0,
+         "start": {"weights": SHA-256, "generator": SHA-256} }, ...]}
+
+`glassnet reproduce MODEL` (apps/reproduce.py) rebuilds the network from its architecture and
+seed, checks the start against the card, replays every fit on the data whose hash matches, and
+compares the weights bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shlex
+import sys
+import types
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from glassnet.layers.maxpool2x2 import fast_enabled
+from glassnet.parameter import Parameter
+
+if TYPE_CHECKING:
+    from glassnet.network.network import Network
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def environment() -> dict[str, Any]:
+    """The versions, BLAS, threads and fast path of this process: what can change a run's bits."""
+    from glassnet import __version__  # the package's top: imported at call time, never at import time
+
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas_text = f"{blas.get('name')} {blas.get('version')}"
+    except (TypeError, KeyError, AttributeError):  # NumPy < 1.26 has no mode="dicts"
+        blas_text = "unknown"
+    return {
+        "glassnet": __version__,
+        "numpy": np.__version__,
+        "blas": blas_text,
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "threads": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+        "fast_path": fast_enabled(),
+    }
+
+
+def array_hash(*arrays: np.ndarray) -> str:
+    """SHA-256 of the arrays' dtypes, shapes and bytes, in order."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.data.cast("B"))  # the bytes, without a copy
+    return digest.hexdigest()
+
+
+def data_record(x: object, y: object) -> dict[str, Any] | None:
+    """The hashes and size of a data set as given to fit, or None for data that is not arrays."""
+    try:
+        xa, ya = np.asarray(x), np.asarray(y)
+    except (TypeError, ValueError):
+        return None
+    if xa.dtype == object or ya.dtype == object:
+        return None
+    return {"x": array_hash(xa), "y": array_hash(ya), "samples": len(xa), "shape": list(xa.shape)}
+
+
+def weights_hash(params: Sequence[Parameter]) -> str:
+    """SHA-256 of every parameter value, in order."""
+    return array_hash(*(param.value for param in params))
+
+
+def generator_hash(rng: np.random.Generator) -> str:
+    """SHA-256 of a generator's state."""
+    return hashlib.sha256(json.dumps(rng.bit_generator.state, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def record_fit(
+    net: Network,
+    x: object,
+    y: object,
+    validation: tuple[object, object] | None,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool,
+) -> None:
+    """Append this fit's record to net.card, at the start of fit (after the arguments are checked).
+
+    Args:
+        net: the network about to train (its optimizer holds this fit's learning rate).
+        x, y: the training data as given.
+        validation: the validation data as given, or None.
+        epochs: the number of epochs this fit trains.
+        batch_size, shuffle: as fit uses them.
+    """
+    from glassnet.io.schema import describe  # io's description of the optimizer, as model files hold it
+
+    try:
+        optimizer = describe(net)["optimizer"]
+    except ValueError:  # a custom layer, loss or optimizer: the card cannot hold them either
+        optimizer = None
+    net.card.setdefault("fits", []).append(
+        {
+            "environment": environment(),
+            "command": shlex.join(sys.argv),
+            "seed": net.seed,
+            "data": data_record(x, y),
+            "validation": None if validation is None else data_record(*validation),
+            "settings": {
+                "epochs": epochs,
+                "learning_rate": float(net.optimizer.learning_rate),
+                "batch_size": batch_size,
+                "shuffle": shuffle,
+            },
+            "optimizer": optimizer,
+            "epochs_before": len(net.history["loss"]),
+            "start": {"weights": weights_hash(net.parameters()), "generator": generator_hash(net.rng)},
+        }
+    )
+
+
+def card_settings(
+    validation_split: float, callbacks: Sequence[object], resume: object, distributed: bool
+) -> dict[str, Any]:
+    """The rest of a fit's settings: the callbacks by qualified name (their code cannot be recorded)."""
+    names = [
+        callback.__qualname__ if isinstance(callback, types.FunctionType) else type(callback).__qualname__
+        for callback in callbacks
+    ]
+    split = float(validation_split)
+    return {"validation_split": split, "callbacks": names, "resume": resume is not None, "distributed": distributed}
