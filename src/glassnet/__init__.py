@@ -1,6 +1,6 @@
 """glassnet: a neural-network library from scratch in NumPy, readable layer by layer and fast."""
 
-from glassnet import datasets, losses, metrics, optimizers
+from glassnet import datasets, losses, metrics, optimizers, schedules
 from glassnet.errors import (
     DivergenceError,
     GlassnetError,
@@ -70,5 +70,6 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "schedules",
     "set_fast",
 ]

@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_number(int, 1, False), help="images per gradient step")
     train.add_argument("--lr", type=_number(float, 0, True), help="learning rate")
     train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="the optimizer")
+    train.add_argument(
+        "--schedule",
+        metavar="NAME[:KEY=VALUE,...]",
+        help="learning-rate schedule from --lr: constant, step, exponential, cosine, onecycle, with options, "
+        "e.g. onecycle, cosine:warmup=100, step:gamma=0.5 (default: the model's)",
+    )
     train.add_argument("--seed", type=_number(int, 0, False), default=0, help="random seed (default: 0)")
     train.add_argument("--limit", type=_number(int, 1, False), help="train on the first N training images only")
     train.add_argument(
@@ -167,20 +173,22 @@ def train_command(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "optimizer": args.optimizer,
         "limit": args.limit,
+        "schedule": args.schedule,
     }
     verbose = 0 if args.quiet else 1
     if args.resume:
         net = Network.load(args.resume)
         net.verbose = verbose
         name, limit, epochs = Path(args.resume).stem, args.limit, args.epochs or net.epochs
-        callbacks = []  # the checkpoint's learning rate, already decayed, stays as it is
         out = Path(args.out or args.resume)
         if args.optimizer:
             raise InputError("--resume keeps the checkpoint's optimizer: drop --optimizer")
+        if args.schedule:
+            raise InputError("--resume continues the checkpoint's learning-rate schedule: drop --schedule")
     else:
         entry = get_model(args.model or DEFAULT_MODEL).with_options(**options)
         net = entry.build(seed=args.seed, verbose=verbose)
-        name, limit, epochs, callbacks = entry.name, entry.limit, entry.epochs, entry.callbacks()
+        name, limit, epochs = entry.name, entry.limit, entry.epochs
         out = Path(args.out or f"glassnet-{entry.name}.npz")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"{out.parent}: no such folder to save the model in")
@@ -195,7 +203,8 @@ def train_command(args: argparse.Namespace) -> int:
         plan = f"{epochs} epoch{'s' * (epochs != 1)}" + (f", resuming after epoch {done}" if done else "")
         print(
             f"Training {name} on {len(x_train) - held} {title} images (validating on {held}): {plan}, "
-            f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}, "
+            f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}"
+            f"{f' ({net.schedule})' if net.schedule is not None else ''}, "
             f"batch {args.batch_size or net.batch_size}",
             flush=True,
         )
@@ -208,7 +217,6 @@ def train_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             learning_rate=args.lr,
             validation_split=args.validation_split,
-            callbacks=callbacks,
             checkpoint=out,
             resume=args.resume,
             distributed=args.distributed,

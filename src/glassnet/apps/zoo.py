@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from glassnet.checks import check_fraction
 from glassnet.errors import InputError
 from glassnet.io.schema import build_layer
 from glassnet.layers import (
@@ -23,7 +22,8 @@ from glassnet.layers import (
     Softmax,
     Tanh,
 )
-from glassnet.network.network import Callback, Network
+from glassnet.network.network import Network
+from glassnet.schedules import Schedule, parse_schedule
 
 INPUT_SHAPE: tuple[int, ...] = (28, 28, 1)  # one MNIST image, HWC
 
@@ -42,7 +42,8 @@ class ModelEntry:
         batch_size: samples per gradient step.
         optimizer: "sgd", "momentum" or "adam".
         limit: train on the first `limit` images only (None: all), as the article does.
-        lr_decay: the learning rate is multiplied by this after every epoch (1: constant).
+        schedule: the learning-rate schedule as the CLI's --schedule writes it, its base rate
+            learning_rate (e.g. "step:gamma=0.5", "onecycle"); None: a constant rate.
     """
 
     name: str
@@ -54,20 +55,18 @@ class ModelEntry:
     batch_size: int = 64
     optimizer: str = "adam"
     limit: int | None = None
-    lr_decay: float = 1.0
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
-        check_fraction(self.lr_decay, "lr_decay", f"model {self.name!r}", closed="(]")
+        self.learning_schedule()  # a bad schedule fails when the entry is made
 
-    def callbacks(self) -> list[Callback]:
-        """The fit callbacks this entry trains with: the per-epoch learning-rate decay, if any."""
-        if self.lr_decay == 1:
-            return []
-
-        def decay(net: Network, epoch: int, logs: dict[str, float]) -> None:
-            net.optimizer.learning_rate *= self.lr_decay
-
-        return [decay]
+    def learning_schedule(self) -> Schedule | None:
+        """The entry's schedule built with its learning rate, or None."""
+        if self.schedule is None:
+            return None
+        if not isinstance(self.schedule, str):
+            raise InputError(f'model {self.name!r}: schedule must be text such as "onecycle", got {self.schedule!r}')
+        return parse_schedule(self.schedule, self.learning_rate)
 
     def with_options(self, **options: Any) -> ModelEntry:
         """A copy with the options that are not None replacing the defaults."""
@@ -87,6 +86,7 @@ class ModelEntry:
             optimizer=self.optimizer,
             seed=seed,
             verbose=verbose,
+            schedule=self.learning_schedule(),
         )
         for layer in self.layers():
             net.add(layer)
@@ -142,7 +142,7 @@ REGISTRY: dict[str, ModelEntry] = {
             epochs=4,
             learning_rate=2e-3,
             batch_size=128,
-            lr_decay=0.5,
+            schedule="step:gamma=0.5",
         ),
         ModelEntry("mlp", "Dense 784-128-10, ReLU; Adam", mlp, epochs=5, batch_size=64),
         ModelEntry(
@@ -209,6 +209,8 @@ def load_spec(path: str | os.PathLike[str]) -> ModelEntry:
             f'{path}: expected an object with a non-empty "layers" list, '
             'e.g. {"layers": [{"type": "Flatten"}, ...], "loss": "cross_entropy"}'
         )
+    if "lr_decay" in data and "schedule" not in data:  # specs written before schedules existed
+        data["schedule"] = f"step:gamma={data.pop('lr_decay')}"
     allowed = {f.name for f in fields(ModelEntry)} - {"name"}
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -242,7 +244,7 @@ def describe_models() -> str:
     """One line per registered architecture: name, defaults and description."""
     return "\n".join(
         f"{entry.name:<12} {entry.epochs:>3} epochs, {entry.optimizer} lr {entry.learning_rate:g}"
-        f"{f' (x{entry.lr_decay:g} per epoch)' if entry.lr_decay != 1 else ''}, batch {entry.batch_size}\n"
+        f"{f' ({entry.schedule})' if entry.schedule else ''}, batch {entry.batch_size}\n"
         f"{'':<12} {entry.description}"
         for entry in REGISTRY.values()
     )

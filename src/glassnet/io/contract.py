@@ -14,6 +14,7 @@ from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss
 from glassnet.optimizers import Optimizer
 from glassnet.parameter import Parameter
+from glassnet.schedules import Schedule
 
 
 class SavedNetwork(Protocol):
@@ -27,6 +28,7 @@ class SavedNetwork(Protocol):
     layers: list[Layer]
     loss: Loss | None
     optimizer: Optimizer
+    schedule: Schedule | None
     rng: np.random.Generator
     history: dict[str, list[float]]
     input_shape: tuple[int, ...] | None

@@ -29,10 +29,12 @@ from glassnet.io.schema import (
     ARCHITECTURE_KEYS,
     LAYER_TYPES,
     NETWORK_KEYS,
+    OPTIONAL_ARCHITECTURE_KEYS,
     build_layer,
     build_optimizer,
     check_keys,
     describe,
+    read_schedule,
 )
 from glassnet.io.state import TrainingState, check_training, state_entries
 from glassnet.layers import Layer
@@ -102,7 +104,10 @@ def _load(reader: NpzReader) -> SavedNetwork:
     """Check every entry against the architecture, then build the network. Args: reader: the file."""
     where = reader.label
     _check_version(reader)
-    architecture = check_keys(_read_json(reader, "architecture"), f"{where}: architecture", ARCHITECTURE_KEYS)
+    architecture = check_keys(
+        _read_json(reader, "architecture"), f"{where}: architecture", ARCHITECTURE_KEYS, OPTIONAL_ARCHITECTURE_KEYS
+    )
+    schedule = read_schedule(architecture, where)
     optimizer = build_optimizer(architecture["optimizer"], where)
     training = check_training(_read_json(reader, "training"), type(optimizer).__name__, where)
     specs = _layer_specs(architecture["layers"], where)
@@ -124,6 +129,7 @@ def _load(reader: NpzReader) -> SavedNetwork:
         layer.set_buffers({name: arrays[f"buffers/{index}/{name}"] for name in buffers})
         layers.append(layer)
     net = _network(architecture, optimizer, layers, where)
+    net.schedule = schedule
     TrainingState.read(training, arrays, net.parameters(), where).restore(net)
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn
@@ -271,6 +277,7 @@ def resume_training(net: SavedNetwork, path: PathLike) -> None:
             targets[name].value, targets[name].grad = param.value, None
         layer.set_buffers(stored.buffers())
     net.optimizer, net.rng, net.history = loaded.optimizer, loaded.rng, loaded.history
+    net.schedule = loaded.schedule  # the run continues its schedule at the checkpoint's step
     net.input_shape = loaded.input_shape or net.input_shape
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn

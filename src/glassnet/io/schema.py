@@ -19,6 +19,7 @@ from glassnet.io.contract import SavedNetwork
 from glassnet.layers import Activation, Layer
 from glassnet.losses import LOSSES
 from glassnet.optimizers import SGD, Adam, Optimizer
+from glassnet.schedules import build_schedule, describe_schedule
 
 # Every layer class glassnet exports, but the base class and Activation (it holds Python functions).
 LAYER_TYPES: dict[str, type[Layer]] = {
@@ -30,6 +31,7 @@ OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {"SGD": SGD, "Adam": Adam}
 OPTIMIZER_STATE_KEYS: dict[str, frozenset[str]] = {"SGD": frozenset({"velocity"}), "Adam": frozenset({"m", "v"})}
 NETWORK_KEYS = ("epochs", "learning_rate", "batch_size", "seed", "verbose")
 ARCHITECTURE_KEYS = {"network", "layers", "loss", "optimizer", "input_shape"}
+OPTIONAL_ARCHITECTURE_KEYS = {"schedule"}  # written only when the network has one
 
 
 # Building layers --------------------------------------------------------------------------------
@@ -88,6 +90,16 @@ def build_optimizer(value: object, where: str) -> Optimizer:
         raise ModelFileError(f"{where}: the optimizer config is invalid: {error}") from None
 
 
+def read_schedule(architecture: dict[str, Any], where: str) -> Any:
+    """The schedule an architecture stores, or None. Args: architecture: the JSON; where: the file."""
+    if "schedule" not in architecture:
+        return None
+    try:
+        return build_schedule(architecture["schedule"])
+    except (InputError, GlassnetError, ValueError) as error:
+        raise ModelFileError(f"{where}: architecture.schedule is invalid: {error}") from None
+
+
 def check_keys(
     value: object, where: str, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()
 ) -> dict[str, Any]:
@@ -117,7 +129,7 @@ def describe(net: SavedNetwork) -> dict[str, Any]:
         net: the network.
     """
     seed = int(net.seed) if is_int(net.seed) else None
-    return {
+    described = {
         "network": {
             "epochs": net.epochs,
             "learning_rate": net.learning_rate,
@@ -130,6 +142,12 @@ def describe(net: SavedNetwork) -> dict[str, Any]:
         "optimizer": _describe_optimizer(net.optimizer),
         "input_shape": None if net.input_shape is None else [int(d) for d in net.input_shape],
     }
+    if net.schedule is not None:
+        try:
+            described["schedule"] = describe_schedule(net.schedule)
+        except InputError as error:
+            raise UnsaveableError(str(error)) from None
+    return described
 
 
 def describe_layer(index: int, layer: Layer) -> dict[str, Any]:

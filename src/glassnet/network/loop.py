@@ -39,6 +39,7 @@ from glassnet.network.numerics import broken_parameter, quiet
 from glassnet.network.plan import Plan
 from glassnet.network.progress import EpochProgress, epoch_line
 from glassnet.network.targets import check_output_shape
+from glassnet.schedules import Horizon
 
 if TYPE_CHECKING:
     from glassnet.network.distributed import Parallel
@@ -61,6 +62,7 @@ class Run:
         callbacks: functions called as callback(net, epoch, logs) after each epoch.
         checkpoint: where to save the model after each epoch, or None.
         parallel: which share of each batch this process computes, and how gradients are shared.
+        horizon: steps per epoch and in the whole run, for the learning-rate schedule.
     """
 
     last_epoch: int
@@ -70,6 +72,7 @@ class Run:
     callbacks: list[Callback]
     checkpoint: str | os.PathLike[str] | None
     parallel: Parallel
+    horizon: Horizon
 
 
 def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
@@ -159,6 +162,7 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
                     raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
                 plan.backward(grad)
                 parallel.average_gradients(params, len(batch), len(global_batch))
+                scheduled_rate(net, run.horizon)
                 try:
                     net.optimizer.step(params)
                 except KeyboardInterrupt:  # a half-applied step is no state to keep
@@ -187,6 +191,18 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
     if labels is not None:
         logs["accuracy"] = correct_sum / seen_sum
     return logs
+
+
+def run_horizon(samples: int, batch_size: int, last_epoch: int) -> Horizon:
+    """Steps per epoch and in the whole run (every epoch up to last_epoch, the history counted)."""
+    steps_per_epoch = math.ceil(samples / batch_size)
+    return Horizon(steps_per_epoch, steps_per_epoch * max(last_epoch, 1))
+
+
+def scheduled_rate(net: Network, horizon: Horizon) -> None:
+    """Set the optimizer's rate to the network's schedule at the coming step (nothing without a schedule)."""
+    if net.schedule is not None:
+        net.optimizer.learning_rate = net.schedule.rate(net.optimizer.steps, horizon)
 
 
 def _diverged(

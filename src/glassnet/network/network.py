@@ -16,12 +16,21 @@ from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
 from glassnet.network.data import labelled, network_inputs, prepare
 from glassnet.network.distributed import strategy
-from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, interruptible, train
+from glassnet.network.loop import (
+    HISTORY_KEYS,
+    Callback,
+    Run,
+    check_callbacks,
+    interruptible,
+    run_horizon,
+    train,
+)
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
 from glassnet.network.summary import summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
+from glassnet.schedules import Schedule, check_schedule
 
 __all__ = ["Callback", "Network"]
 
@@ -36,6 +45,8 @@ class Network:
         optimizer: "sgd", "momentum" (SGD, momentum 0.9), "adam", or a gn.optimizers instance.
         seed: seed of the network's generator (initial weights, shuffling, dropout); None: random.
         verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
+        schedule: a gn.schedules schedule setting the learning rate before every optimizer step
+            (None: the optimizer's rate stays as it is).
 
     Shapes:
         x (N, ...) as the first layer takes it -> predict gives (N, ...) of the last layer.
@@ -49,6 +60,7 @@ class Network:
         optimizer: str | Optimizer = "sgd",
         seed: int | None = None,
         verbose: int = 1,
+        schedule: Schedule | None = None,
     ) -> None:
         self.epochs = check_count(epochs, "epochs")
         self.learning_rate = check_positive(learning_rate, "learning_rate", "0.01")
@@ -56,6 +68,7 @@ class Network:
         self.optimizer: Optimizer = get_optimizer(optimizer, self.learning_rate)
         self.seed = check_seed(seed)
         self.verbose = check_count(verbose, "verbose", minimum=0)
+        self.schedule = check_schedule(schedule)
         self.rng = np.random.default_rng(seed)
         self.layers: list[Layer] = []
         self.loss: Loss | None = None
@@ -156,6 +169,7 @@ class Network:
         checkpoint: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
         distributed: bool = False,
+        schedule: Schedule | None = None,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
@@ -168,6 +182,10 @@ class Network:
         resume=PATH first loads such a checkpoint of this same network (weights, optimizer state,
         generator, history); `epochs` then counts the whole run, so epochs=3 from a checkpoint
         written after epoch 1 trains epochs 2 and 3, and nothing when the checkpoint is further on.
+
+        schedule= replaces the network's learning-rate schedule (kept for later fits and saved);
+        it is evaluated before every optimizer step, at the optimizer's step count, and overrides
+        learning_rate. A resumed run takes the checkpoint's schedule and continues it where it was.
 
         distributed=True, under `mpiexec -n K`, trains data-parallel over MPI: each rank computes a
         share of every batch, gradients are averaged, only rank 0 prints and saves checkpoints
@@ -183,6 +201,7 @@ class Network:
         verbose = check_count(self.verbose if verbose is None else verbose, "verbose", minimum=0)
         rate = None if learning_rate is None else check_positive(learning_rate, "learning_rate", "0.01")
         shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
+        schedule = check_schedule(schedule)
         parallel = strategy(check_flag(distributed, "distributed"))
         data = prepare(self, x, y, validation_data, validation_split)
         if resume is not None:
@@ -191,9 +210,12 @@ class Network:
             describe(self)  # a network a checkpoint cannot hold fails now, not after an epoch
         if rate is not None:
             self.optimizer.learning_rate = rate
+        if schedule is not None:
+            self.schedule = schedule
         last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
         verbose = verbose if parallel.is_root else 0
-        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel)
+        horizon = run_horizon(len(data.train.x), batch_size, last_epoch)
+        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, horizon)
         train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
         return self
 
