@@ -30,6 +30,7 @@ from glassnet.errors import GlassnetError, InputError
 from glassnet.metrics import to_labels
 from glassnet.network.distributed import rank
 from glassnet.network.network import Network
+from glassnet.optimizers import NAMED as OPTIMIZER_NAMES
 
 Split = tuple[np.ndarray, np.ndarray]
 DATASETS: dict[str, tuple[str, Callable[[], tuple[Split, Split]], tuple[str, ...]]] = {
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--batch-size", type=_number(int, 1, False), help="images per gradient step")
     train.add_argument("--lr", type=_number(float, 0, True), help="learning rate")
-    train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="the optimizer")
+    train.add_argument("--optimizer", choices=list(OPTIMIZER_NAMES), help="the optimizer")
     train.add_argument(
         "--schedule",
         metavar="NAME[:KEY=VALUE,...]",

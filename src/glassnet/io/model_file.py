@@ -31,6 +31,7 @@ from glassnet.io.schema import (
     NETWORK_KEYS,
     OPTIONAL_ARCHITECTURE_KEYS,
     build_layer,
+    build_loss,
     build_optimizer,
     check_keys,
     describe,
@@ -38,7 +39,6 @@ from glassnet.io.schema import (
 )
 from glassnet.io.state import TrainingState, check_training, state_entries
 from glassnet.layers import Layer
-from glassnet.losses import LOSSES
 from glassnet.optimizers import Optimizer
 
 FORMAT_VERSION = 1
@@ -229,8 +229,7 @@ def _network(architecture: dict[str, Any], optimizer: Optimizer, layers: list[La
     seed, loss, input_shape = settings["seed"], architecture["loss"], architecture["input_shape"]
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise ModelFileError(f"{where}: the seed must be null or an int >= 0, found {seed!r}")
-    if loss is not None and (not isinstance(loss, str) or loss not in LOSSES):
-        raise ModelFileError(f"{where}: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    loss = build_loss(loss, where)
     if input_shape is not None and (
         not isinstance(input_shape, list)
         or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)

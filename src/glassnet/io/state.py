@@ -19,12 +19,12 @@ import numpy as np
 
 from glassnet.errors import ModelFileError, UnsaveableError
 from glassnet.io.contract import SavedNetwork
-from glassnet.io.schema import OPTIMIZER_STATE_KEYS, check_keys
+from glassnet.io.schema import OPTIMIZER_STATE_KEYS, SCALAR_STATE, check_keys
 from glassnet.parameter import Parameter
 
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 HISTORY_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
-NONNEGATIVE_STATE = {"v"}  # Adam's second moment: a negative one would give NaN steps
+NONNEGATIVE_STATE = {"v", "square_avg", "sum"}  # second moments: a negative one would give NaN steps
 
 
 @dataclass
@@ -76,7 +76,7 @@ class TrainingState:
         arrays: dict[str, np.ndarray] = {}
         for index, (state, param) in enumerate(zip(states, params, strict=False)):
             for key, value in state.items():
-                if np.shape(value) != param.shape:
+                if np.shape(value) != (() if key in SCALAR_STATE else param.shape):
                     raise UnsaveableError(
                         f"optimizer state {key!r} of parameter {index} has shape {np.shape(value)}, the parameter "
                         f"{param.shape}: the layers changed since the last step; call net.optimizer.state.clear()"
@@ -124,6 +124,10 @@ class TrainingState:
         for index, (keys, param) in enumerate(zip(states, params, strict=False)):
             state = {key: arrays[f"optimizer/{index}/{key}"] for key in keys}
             for key, value in state.items():
+                if key in SCALAR_STATE:
+                    if value.shape != () or value.dtype.kind != "f" or not (value >= 1 and value == np.floor(value)):
+                        raise ModelFileError(f"{where}: optimizer/{index}/{key} must be a whole number >= 1")
+                    continue
                 bad = value.shape != param.shape or value.dtype.kind != "f" or not np.isfinite(value).all()
                 if bad or (key in NONNEGATIVE_STATE and (value < 0).any()):
                     raise ModelFileError(
@@ -195,10 +199,11 @@ def check_training(value: object, optimizer: str, where: str) -> dict[str, Any]:
     opt = check_keys(info["optimizer"], f"{where}: training.optimizer", {"steps", "state"})
     if not _count(opt["steps"]) or not isinstance(opt["state"], list):
         raise ModelFileError(f"{where}: training.optimizer needs steps (an int >= 0) and state (a list)")
-    allowed = sorted(OPTIMIZER_STATE_KEYS[optimizer])
+    allowed = OPTIMIZER_STATE_KEYS[optimizer]
     for keys in opt["state"]:
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or sorted(keys) not in ([], allowed):
-            raise ModelFileError(f"{where}: training.optimizer.state entries must be [] or {allowed}, not {keys!r}")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or frozenset(keys) not in allowed:
+            accepted = " or ".join(str(sorted(option)) for option in allowed)
+            raise ModelFileError(f"{where}: training.optimizer.state entries must be {accepted}, not {keys!r}")
     return info
 
 

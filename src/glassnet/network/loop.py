@@ -39,6 +39,7 @@ from glassnet.network.numerics import broken_parameter, quiet
 from glassnet.network.plan import Plan
 from glassnet.network.progress import EpochProgress, epoch_line
 from glassnet.network.targets import check_output_shape
+from glassnet.optimizers import clip_by_global_norm
 from glassnet.schedules import Horizon
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Run:
         checkpoint: where to save the model after each epoch, or None.
         parallel: which share of each batch this process computes, and how gradients are shared.
         horizon: steps per epoch and in the whole run, for the learning-rate schedule.
+        clip_norm: the largest global L2 norm of the gradients of one step, or None (no clipping).
     """
 
     last_epoch: int
@@ -73,6 +75,7 @@ class Run:
     checkpoint: str | os.PathLike[str] | None
     parallel: Parallel
     horizon: Horizon
+    clip_norm: float | None = None
 
 
 def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
@@ -162,6 +165,8 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
                     raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
                 plan.backward(grad)
                 parallel.average_gradients(params, len(batch), len(global_batch))
+                if run.clip_norm is not None:
+                    clip_by_global_norm(params, run.clip_norm)
                 scheduled_rate(net, run.horizon)
                 try:
                     net.optimizer.step(params)

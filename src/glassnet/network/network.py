@@ -170,6 +170,7 @@ class Network:
         resume: str | os.PathLike[str] | None = None,
         distributed: bool = False,
         schedule: Schedule | None = None,
+        clip_norm: float | None = None,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
@@ -187,6 +188,9 @@ class Network:
         it is evaluated before every optimizer step, at the optimizer's step count, and overrides
         learning_rate. A resumed run takes the checkpoint's schedule and continues it where it was.
 
+        clip_norm=C scales the gradients of each step so that their global L2 norm is at most C
+        (torch.nn.utils.clip_grad_norm_), after they are averaged over processes.
+
         distributed=True, under `mpiexec -n K`, trains data-parallel over MPI: each rank computes a
         share of every batch, gradients are averaged, only rank 0 prints and saves checkpoints
         (glassnet.network.distributed). Without it, or with one process, training is single-process.
@@ -202,6 +206,7 @@ class Network:
         rate = None if learning_rate is None else check_positive(learning_rate, "learning_rate", "0.01")
         shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
         schedule = check_schedule(schedule)
+        clip = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "1.0")
         parallel = strategy(check_flag(distributed, "distributed"))
         data = prepare(self, x, y, validation_data, validation_split)
         if resume is not None:
@@ -215,7 +220,7 @@ class Network:
         last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
         verbose = verbose if parallel.is_root else 0
         horizon = run_horizon(len(data.train.x), batch_size, last_epoch)
-        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, horizon)
+        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, horizon, clip)
         train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
         return self
 
