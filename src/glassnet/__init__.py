@@ -30,6 +30,7 @@ from glassnet.layers import (
 )
 from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
 from glassnet.losses import Loss
+from glassnet.network import callbacks
 from glassnet.network.network import Network
 from glassnet.parameter import Parameter
 from glassnet.perceptron import ConvergenceWarning, Perceptron
@@ -65,6 +66,7 @@ __all__ = [
     "Softmax",
     "Tanh",
     "UnsaveableError",
+    "callbacks",
     "datasets",
     "fast_enabled",
     "losses",

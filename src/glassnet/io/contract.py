@@ -31,6 +31,7 @@ class SavedNetwork(Protocol):
     schedule: Schedule | None
     rng: np.random.Generator
     history: dict[str, list[float]]
+    callback_states: list[dict[str, Any]]
     input_shape: tuple[int, ...] | None
 
     def parameters(self) -> list[Parameter]: ...

@@ -277,6 +277,7 @@ def resume_training(net: SavedNetwork, path: PathLike) -> None:
         layer.set_buffers(stored.buffers())
     net.optimizer, net.rng, net.history = loaded.optimizer, loaded.rng, loaded.history
     net.schedule = loaded.schedule  # the run continues its schedule at the checkpoint's step
+    net.callback_states = loaded.callback_states  # fit(resume=...) gives them back to its callbacks
     net.input_shape = loaded.input_shape or net.input_shape
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn

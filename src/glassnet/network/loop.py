@@ -24,17 +24,18 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from glassnet.errors import DivergenceError, InputTypeError
+from glassnet.errors import DivergenceError
 from glassnet.io.state import TrainingState
 from glassnet.metrics import to_labels
 from glassnet.network.data import Labelled, TrainingData
+from glassnet.network.hooks import Callback, CallbackList, EpochFunction
 from glassnet.network.numerics import broken_parameter, quiet
 from glassnet.network.plan import Plan
 from glassnet.network.progress import EpochProgress, epoch_line
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from glassnet.network.network import Network
 
 Fit = TypeVar("Fit", bound=Callable[..., Any])
-Callback = Callable[["Network", int, dict[str, float]], Any]
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 
@@ -60,7 +60,7 @@ class Run:
         batch_size: samples per step.
         shuffle: visit the samples in a new random order each epoch.
         verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
-        callbacks: functions called as callback(net, epoch, logs) after each epoch.
+        callbacks: gn.callbacks instances and functions callback(net, epoch, logs) (called after each epoch).
         checkpoint: where to save the model after each epoch, or None.
         parallel: which share of each batch this process computes, and how gradients are shared.
         horizon: steps per epoch and in the whole run, for the learning-rate schedule.
@@ -71,11 +71,12 @@ class Run:
     batch_size: int
     shuffle: bool
     verbose: int
-    callbacks: list[Callback]
+    callbacks: list[Callback | EpochFunction]
     checkpoint: str | os.PathLike[str] | None
     parallel: Parallel
     horizon: Horizon
     clip_norm: float | None = None
+    resumed: bool = False
 
 
 def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
@@ -88,10 +89,13 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
         run: the settings of this fit.
     """
     net.stop_training = False
+    hooks = CallbackList(run.callbacks, net, run.parallel.is_root)
     with run.parallel.session(net.layers, net.rng):
+        hooks.train_begin(run.resumed)
         for epoch in range(len(net.history["loss"]) + 1, run.last_epoch + 1):
             start = time.perf_counter()
-            logs = train_epoch(net, plan, data.train, run, epoch)
+            hooks.epoch_begin(epoch)
+            logs = train_epoch(net, plan, data.train, run, epoch, hooks)
             if data.validation is not None:
                 validation = data.validation
                 scores = plan.evaluate(validation.x, validation.targets, validation.labels, max(run.batch_size, 256))
@@ -102,12 +106,12 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
                     net.history[key].append(logs[key])
             if run.verbose:
                 print(epoch_line(epoch, run.last_epoch, logs), flush=True)
-            for callback in run.callbacks:
-                callback(net, epoch, logs)
+            hooks.epoch_end(epoch, logs)
             if run.checkpoint is not None and run.parallel.is_root:
                 net.save(run.checkpoint)
             if net.stop_training:
                 break
+        hooks.train_end()
 
 
 class Snapshot:
@@ -133,7 +137,9 @@ class Snapshot:
         self.state.restore(net)
 
 
-def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) -> dict[str, float]:
+def train_epoch(
+    net: Network, plan: Plan, data: Labelled, run: Run, epoch: int, hooks: CallbackList | None = None
+) -> dict[str, float]:
     """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
 
     Args:
@@ -142,6 +148,7 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
         data: the checked training data.
         run: the settings of this fit.
         epoch: this epoch's number, for messages and the progress bar.
+        hooks: the callbacks' per-batch hooks (None: no callbacks).
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
@@ -152,9 +159,11 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
     progress = EpochProgress(epoch, run.last_epoch, len(x), run.verbose)
     batches = math.ceil(len(x) / run.batch_size)
     total_loss, correct, seen, last_loss = 0.0, 0, 0, None
+    hooks = hooks if hooks is not None else CallbackList([], net, True)
     try:
         with plan.training(), quiet():
             for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
+                hooks.batch_begin(index - 1)
                 global_batch = order[start : start + run.batch_size]
                 batch = parallel.shard(global_batch)
                 out, batch_targets = plan.forward(x[batch]), targets[batch]
@@ -174,6 +183,7 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
                     snapshot.restore(net)
                     raise
                 last_loss = value
+                hooks.batch_end(index - 1, value)
                 total_loss += value * len(batch)
                 seen += len(batch)
                 if labels is not None:
@@ -229,25 +239,6 @@ def _diverged(
         batch,
         last_loss,
     )
-
-
-def check_callbacks(callbacks: object) -> list[Callback]:
-    """A list of functions callback(net, epoch, logs), checked now rather than after an epoch.
-
-    Args:
-        callbacks: what the user gave.
-    """
-    if callable(callbacks) or not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
-        raise InputTypeError(
-            f"callbacks must be a list of functions callback(net, epoch, logs), got {type(callbacks).__name__}: "
-            "pass callbacks=[my_callback]"
-        )
-    for index, callback in enumerate(callbacks):
-        if not callable(callback):
-            raise InputTypeError(
-                f"callbacks[{index}] must be a function callback(net, epoch, logs), got {type(callback).__name__}"
-            )
-    return list(callbacks)
 
 
 # Ctrl-C -----------------------------------------------------------------------------------------

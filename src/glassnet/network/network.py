@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -16,15 +16,8 @@ from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
 from glassnet.network.data import labelled, network_inputs, prepare
 from glassnet.network.distributed import strategy
-from glassnet.network.loop import (
-    HISTORY_KEYS,
-    Callback,
-    Run,
-    check_callbacks,
-    interruptible,
-    run_horizon,
-    train,
-)
+from glassnet.network.hooks import Callback, EpochFunction, check_callbacks
+from glassnet.network.loop import HISTORY_KEYS, Run, interruptible, run_horizon, train
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
 from glassnet.network.summary import summary_table
@@ -32,7 +25,7 @@ from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
 from glassnet.schedules import Schedule, check_schedule
 
-__all__ = ["Callback", "Network"]
+__all__ = ["Callback", "EpochFunction", "Network"]
 
 
 class Network:
@@ -76,6 +69,7 @@ class Network:
         self.input_shape: tuple[int, ...] | None = None  # one sample's shape, as last given or loaded
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
+        self.callback_states: list[dict[str, Any]] = []  # the callbacks' states after the last epoch, for checkpoints
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
 
     # Building -----------------------------------------------------------------------------------
@@ -164,7 +158,7 @@ class Network:
         validation_data: tuple[object, object] | None = None,
         validation_split: float = 0.0,
         shuffle: bool = True,
-        callbacks: Sequence[Callback] = (),
+        callbacks: Sequence[Callback | EpochFunction] = (),
         verbose: int | None = None,
         checkpoint: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
@@ -220,7 +214,9 @@ class Network:
         last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
         verbose = verbose if parallel.is_root else 0
         horizon = run_horizon(len(data.train.x), batch_size, last_epoch)
-        run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, horizon, clip)
+        run = Run(
+            last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, horizon, clip, resume is not None
+        )
         train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
         return self
 
