@@ -1,6 +1,6 @@
 """glassnet: a neural-network library from scratch in NumPy, readable layer by layer and fast."""
 
-from glassnet import datasets, losses, metrics, optimizers, schedules
+from glassnet import augment, datasets, losses, metrics, optimizers, schedules
 from glassnet.errors import (
     DivergenceError,
     GlassnetError,
@@ -66,6 +66,7 @@ __all__ = [
     "Softmax",
     "Tanh",
     "UnsaveableError",
+    "augment",
     "callbacks",
     "datasets",
     "fast_enabled",

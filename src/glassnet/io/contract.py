@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from glassnet.augment import Augmentation
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss
 from glassnet.optimizers import Optimizer
@@ -29,6 +30,7 @@ class SavedNetwork(Protocol):
     loss: Loss | None
     optimizer: Optimizer
     schedule: Schedule | None
+    augment: Augmentation | None
     rng: np.random.Generator
     history: dict[str, list[float]]
     callback_states: list[dict[str, Any]]

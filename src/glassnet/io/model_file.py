@@ -3,7 +3,8 @@
 Entries (each a .npy array in an uncompressed zip, read with allow_pickle=False):
     format_version              int64 scalar, FORMAT_VERSION
     architecture                JSON text: network hyper-parameters, layers (type, config), loss,
-                                optimizer (type, config), input_shape
+                                optimizer (type, config), input_shape, and when set: schedule,
+                                augment (type, config)
     parameters/<layer>/<name>   each layer's Parameters (weight, bias, gamma, beta)
     buffers/<layer>/<name>      BatchNorm's running_mean and running_var
     training, optimizer/..., history/...   the training state (glassnet.io.state)
@@ -35,6 +36,7 @@ from glassnet.io.schema import (
     build_optimizer,
     check_keys,
     describe,
+    read_augment,
     read_schedule,
 )
 from glassnet.io.state import TrainingState, check_training, state_entries
@@ -107,7 +109,7 @@ def _load(reader: NpzReader) -> SavedNetwork:
     architecture = check_keys(
         _read_json(reader, "architecture"), f"{where}: architecture", ARCHITECTURE_KEYS, OPTIONAL_ARCHITECTURE_KEYS
     )
-    schedule = read_schedule(architecture, where)
+    schedule, augment = read_schedule(architecture, where), read_augment(architecture, where)
     optimizer = build_optimizer(architecture["optimizer"], where)
     training = check_training(_read_json(reader, "training"), type(optimizer).__name__, where)
     specs = _layer_specs(architecture["layers"], where)
@@ -129,7 +131,7 @@ def _load(reader: NpzReader) -> SavedNetwork:
         layer.set_buffers({name: arrays[f"buffers/{index}/{name}"] for name in buffers})
         layers.append(layer)
     net = _network(architecture, optimizer, layers, where)
-    net.schedule = schedule
+    net.schedule, net.augment = schedule, augment
     TrainingState.read(training, arrays, net.parameters(), where).restore(net)
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn
@@ -277,6 +279,7 @@ def resume_training(net: SavedNetwork, path: PathLike) -> None:
         layer.set_buffers(stored.buffers())
     net.optimizer, net.rng, net.history = loaded.optimizer, loaded.rng, loaded.history
     net.schedule = loaded.schedule  # the run continues its schedule at the checkpoint's step
+    net.augment = loaded.augment
     net.callback_states = loaded.callback_states  # fit(resume=...) gives them back to its callbacks
     net.input_shape = loaded.input_shape or net.input_shape
     for layer in net.layers:

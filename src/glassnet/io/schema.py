@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from glassnet import layers
+from glassnet.augment import build_augmentation, describe_augmentation
 from glassnet.checks import is_int
 from glassnet.errors import GlassnetError, InputError, ModelFileError, UnsaveableError
 from glassnet.io.contract import SavedNetwork
@@ -41,7 +42,7 @@ OPTIMIZER_STATE_KEYS: dict[str, tuple[frozenset[str], ...]] = {
 SCALAR_STATE = {"step"}  # per-parameter counts, stored as float64 scalars
 NETWORK_KEYS = ("epochs", "learning_rate", "batch_size", "seed", "verbose")
 ARCHITECTURE_KEYS = {"network", "layers", "loss", "optimizer", "input_shape"}
-OPTIONAL_ARCHITECTURE_KEYS = {"schedule"}  # written only when the network has one
+OPTIONAL_ARCHITECTURE_KEYS = {"schedule", "augment"}  # written only when the network has one
 
 
 # Building layers --------------------------------------------------------------------------------
@@ -102,12 +103,22 @@ def build_optimizer(value: object, where: str) -> Optimizer:
 
 def read_schedule(architecture: dict[str, Any], where: str) -> Any:
     """The schedule an architecture stores, or None. Args: architecture: the JSON; where: the file."""
-    if "schedule" not in architecture:
+    return _read_optional(architecture, "schedule", build_schedule, where)
+
+
+def read_augment(architecture: dict[str, Any], where: str) -> Any:
+    """The augmentation an architecture stores, or None. Args: architecture: the JSON; where: the file."""
+    return _read_optional(architecture, "augment", build_augmentation, where)
+
+
+def _read_optional(architecture: dict[str, Any], key: str, build: Any, where: str) -> Any:
+    """build(architecture[key]), None without the key, ModelFileError if invalid."""
+    if key not in architecture:
         return None
     try:
-        return build_schedule(architecture["schedule"])
-    except (InputError, GlassnetError, ValueError) as error:
-        raise ModelFileError(f"{where}: architecture.schedule is invalid: {error}") from None
+        return build(architecture[key])
+    except (GlassnetError, ValueError, TypeError) as error:
+        raise ModelFileError(f"{where}: architecture.{key} is invalid: {error}") from None
 
 
 def check_keys(
@@ -152,11 +163,13 @@ def describe(net: SavedNetwork) -> dict[str, Any]:
         "optimizer": _describe_optimizer(net.optimizer),
         "input_shape": None if net.input_shape is None else [int(d) for d in net.input_shape],
     }
-    if net.schedule is not None:
-        try:
+    try:
+        if net.schedule is not None:
             described["schedule"] = describe_schedule(net.schedule)
-        except InputError as error:
-            raise UnsaveableError(str(error)) from None
+        if net.augment is not None:
+            described["augment"] = describe_augmentation(net.augment)
+    except InputError as error:
+        raise UnsaveableError(str(error)) from None
     return described
 
 

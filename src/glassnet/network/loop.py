@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from glassnet.augment import Augmentation
+from glassnet.augment import prepare as prepare_augment
 from glassnet.errors import DivergenceError
 from glassnet.io.state import TrainingState
 from glassnet.metrics import to_labels
@@ -90,6 +92,8 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
     """
     net.stop_training = False
     hooks = CallbackList(run.callbacks, net, run.parallel.is_root)
+    if net.augment is not None:
+        prepare_augment(net.augment, data.train.x.shape[1:])
     with run.parallel.session(net.layers, net.rng):
         hooks.train_begin(run.resumed)
         for epoch in range(len(net.history["loss"]) + 1, run.last_epoch + 1):
@@ -166,7 +170,10 @@ def train_epoch(
                 hooks.batch_begin(index - 1)
                 global_batch = order[start : start + run.batch_size]
                 batch = parallel.shard(global_batch)
-                out, batch_targets = plan.forward(x[batch]), targets[batch]
+                inputs = x[batch]
+                if net.augment is not None:
+                    inputs = augmented(net.augment, net.rng, inputs, len(global_batch), parallel)
+                out, batch_targets = plan.forward(inputs), targets[batch]
                 check_output_shape(out.shape[1:], batch_targets.shape)
                 value, grad = plan.loss_and_grad(batch_targets, out)
                 if not math.isfinite(value):
@@ -206,6 +213,19 @@ def train_epoch(
     if labels is not None:
         logs["accuracy"] = correct_sum / seen_sum
     return logs
+
+
+def augmented(
+    augment: Augmentation, rng: np.random.Generator, x: np.ndarray, global_size: int, parallel: Parallel
+) -> np.ndarray:
+    """This process's rows of the batch, augmented with draws made for the whole global batch.
+
+    Every process draws for all global_size samples from the network's generator, so the
+    generators stay in step and each sample gets the draw it would get in one process.
+    """
+    drawn = augment.draw(rng, global_size)
+    rows = parallel.shard(np.arange(global_size))  # this process's slice, as shard(global_batch)
+    return augment.apply(x, augment.select(drawn, rows))
 
 
 def run_horizon(samples: int, batch_size: int, last_epoch: int) -> Horizon:

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from glassnet.augment import Augmentation, check_augment
 from glassnet.checks import check_count, check_flag, check_positive, check_seed, first_non_finite
 from glassnet.errors import InputTypeError, NotReadyError
 from glassnet.io import model_file
@@ -62,6 +63,7 @@ class Network:
         self.seed = check_seed(seed)
         self.verbose = check_count(verbose, "verbose", minimum=0)
         self.schedule = check_schedule(schedule)
+        self.augment: Augmentation | None = None  # set by fit(augment=...), kept for later fits and saved
         self.rng = np.random.default_rng(seed)
         self.layers: list[Layer] = []
         self.loss: Loss | None = None
@@ -165,6 +167,7 @@ class Network:
         distributed: bool = False,
         schedule: Schedule | None = None,
         clip_norm: float | None = None,
+        augment: Augmentation | None = None,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
 
@@ -185,6 +188,10 @@ class Network:
         clip_norm=C scales the gradients of each step so that their global L2 norm is at most C
         (torch.nn.utils.clip_grad_norm_), after they are averaged over processes.
 
+        augment=gn.augment.RandomAffine(...) (or Elastic, Compose) transforms each training batch
+        with draws from the network's generator (never validation data, predict or evaluate); like
+        schedule, it is kept for later fits and saved in the model file.
+
         distributed=True, under `mpiexec -n K`, trains data-parallel over MPI: each rank computes a
         share of every batch, gradients are averaged, only rank 0 prints and saves checkpoints
         (glassnet.network.distributed). Without it, or with one process, training is single-process.
@@ -201,6 +208,7 @@ class Network:
         shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
         schedule = check_schedule(schedule)
         clip = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "1.0")
+        augment = check_augment(augment)
         parallel = strategy(check_flag(distributed, "distributed"))
         data = prepare(self, x, y, validation_data, validation_split)
         if resume is not None:
@@ -211,6 +219,8 @@ class Network:
             self.optimizer.learning_rate = rate
         if schedule is not None:
             self.schedule = schedule
+        if augment is not None:
+            self.augment = augment
         last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
         verbose = verbose if parallel.is_root else 0
         horizon = run_horizon(len(data.train.x), batch_size, last_epoch)
