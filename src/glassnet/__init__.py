@@ -34,6 +34,7 @@ from glassnet.network import callbacks
 from glassnet.network.network import Network
 from glassnet.parameter import Parameter
 from glassnet.perceptron import ConvergenceWarning, Perceptron
+from glassnet.threads import get_threads, set_threads
 
 __version__ = "0.1.0"
 
@@ -70,9 +71,11 @@ __all__ = [
     "callbacks",
     "datasets",
     "fast_enabled",
+    "get_threads",
     "losses",
     "metrics",
     "optimizers",
     "schedules",
     "set_fast",
+    "set_threads",
 ]

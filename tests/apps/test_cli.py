@@ -207,6 +207,7 @@ def test_errors_are_one_line_without_traceback(model: Path, tmp_path) -> None:
     assert_one_line_error(glassnet("train", "--lr", "-1"), "--lr")
     assert_one_line_error(glassnet("train", "--model", "resnet"), "unknown model 'resnet'")
     assert_one_line_error(glassnet("train", "--schedule", "sawtooth"), "unknown schedule 'sawtooth'")
+    assert_one_line_error(glassnet("train", "--threads", "0"), "--threads")
     assert_one_line_error(glassnet("train", "--model", bad_spec), "Conv3D")
     assert_one_line_error(glassnet("train", "--out", tmp_path / "no" / "m.npz"), "no such folder")
     assert_one_line_error(glassnet("predict", model, text), "notes.txt")

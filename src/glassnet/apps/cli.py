@@ -31,6 +31,7 @@ from glassnet.metrics import to_labels
 from glassnet.network.distributed import rank
 from glassnet.network.network import Network
 from glassnet.optimizers import NAMED as OPTIMIZER_NAMES
+from glassnet.threads import set_threads
 
 Split = tuple[np.ndarray, np.ndarray]
 DATASETS: dict[str, tuple[str, Callable[[], tuple[Split, Split]], tuple[str, ...]]] = {
@@ -69,6 +70,13 @@ def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Calla
     return parse
 
 
+def _threads(text: str) -> int | str:
+    """--threads: "auto" or an int >= 1."""
+    if text == "auto":
+        return text
+    return int(_number(int, 1, False)(text))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="glassnet", description="Train, evaluate and use glassnet networks on MNIST.")
@@ -92,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[:KEY=VALUE,...]",
         help="learning-rate schedule from --lr: constant, step, exponential, cosine, onecycle, with options, "
         "e.g. onecycle, cosine:warmup=100, step:gamma=0.5 (default: the model's)",
+    )
+    train.add_argument(
+        "--threads",
+        type=_threads,
+        default="auto",
+        help='BLAS threads: a number, or "auto" (the default): timed on the first batches, and again when '
+        "the steps slow down, e.g. because another program computes on the same cores",
     )
     train.add_argument("--seed", type=_number(int, 0, False), default=0, help="random seed (default: 0)")
     train.add_argument("--limit", type=_number(int, 1, False), help="train on the first N training images only")
@@ -167,6 +182,7 @@ def train_command(args: argparse.Namespace) -> int:
     if args.plot:
         check_plot_path(args.plot)
     root = rank() == 0 if args.distributed else True
+    set_threads(args.threads)
     args.quiet = args.quiet or not root  # only rank 0 talks and saves
     options = {
         "epochs": args.epochs,

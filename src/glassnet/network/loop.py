@@ -18,13 +18,14 @@ out of training mode and `net.history` holds the completed epochs only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -44,6 +45,7 @@ from glassnet.network.progress import EpochProgress, epoch_line
 from glassnet.network.targets import check_output_shape
 from glassnet.optimizers import clip_by_global_norm
 from glassnet.schedules import Horizon
+from glassnet.threads import Setting, ThreadTuner
 
 if TYPE_CHECKING:
     from glassnet.network.distributed import Parallel
@@ -67,6 +69,8 @@ class Run:
         parallel: which share of each batch this process computes, and how gradients are shared.
         horizon: steps per epoch and in the whole run, for the learning-rate schedule.
         clip_norm: the largest global L2 norm of the gradients of one step, or None (no clipping).
+        resumed: fit resumes a checkpoint (the callbacks take back their saved state).
+        threads: the BLAS threads: an int, "auto" (timed while training) or None (as they are).
     """
 
     last_epoch: int
@@ -79,6 +83,7 @@ class Run:
     horizon: Horizon
     clip_norm: float | None = None
     resumed: bool = False
+    threads: Setting = None
 
 
 def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
@@ -94,12 +99,12 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
     hooks = CallbackList(run.callbacks, net, run.parallel.is_root)
     if net.augment is not None:
         prepare_augment(net.augment, data.train.x.shape[1:])
-    with run.parallel.session(net.layers, net.rng):
+    with run.parallel.session(net.layers, net.rng), tuned_threads(run.threads, run.verbose) as tuner:
         hooks.train_begin(run.resumed)
         for epoch in range(len(net.history["loss"]) + 1, run.last_epoch + 1):
             start = time.perf_counter()
             hooks.epoch_begin(epoch)
-            logs = train_epoch(net, plan, data.train, run, epoch, hooks)
+            logs = train_epoch(net, plan, data.train, run, epoch, hooks, tuner)
             if data.validation is not None:
                 validation = data.validation
                 scores = plan.evaluate(validation.x, validation.targets, validation.labels, max(run.batch_size, 256))
@@ -142,7 +147,13 @@ class Snapshot:
 
 
 def train_epoch(
-    net: Network, plan: Plan, data: Labelled, run: Run, epoch: int, hooks: CallbackList | None = None
+    net: Network,
+    plan: Plan,
+    data: Labelled,
+    run: Run,
+    epoch: int,
+    hooks: CallbackList | None = None,
+    tuner: ThreadTuner | None = None,
 ) -> dict[str, float]:
     """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
 
@@ -153,6 +164,7 @@ def train_epoch(
         run: the settings of this fit.
         epoch: this epoch's number, for messages and the progress bar.
         hooks: the callbacks' per-batch hooks (None: no callbacks).
+        tuner: sets the BLAS threads of each batch and times it (None: leave them).
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
@@ -168,6 +180,9 @@ def train_epoch(
         with plan.training(), quiet():
             for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
                 hooks.batch_begin(index - 1)
+                if tuner is not None:
+                    tuner.before_batch()
+                    started = time.perf_counter()
                 global_batch = order[start : start + run.batch_size]
                 batch = parallel.shard(global_batch)
                 inputs = x[batch]
@@ -190,6 +205,8 @@ def train_epoch(
                     snapshot.restore(net)
                     raise
                 last_loss = value
+                if tuner is not None:
+                    tuner.after_batch(time.perf_counter() - started, len(global_batch))
                 hooks.batch_end(index - 1, value)
                 total_loss += value * len(batch)
                 seen += len(batch)
@@ -226,6 +243,19 @@ def augmented(
     drawn = augment.draw(rng, global_size)
     rows = parallel.shard(np.arange(global_size))  # this process's slice, as shard(global_batch)
     return augment.apply(x, augment.select(drawn, rows))
+
+
+@contextlib.contextmanager
+def tuned_threads(setting: Setting, verbose: int) -> Iterator[ThreadTuner | None]:
+    """The BLAS thread count of one fit (glassnet.threads), restored when it ends; None leaves BLAS alone."""
+    if setting is None:
+        yield None
+        return
+    tuner = ThreadTuner(setting, verbose)
+    try:
+        yield tuner
+    finally:
+        tuner.close()
 
 
 def run_horizon(samples: int, batch_size: int, last_epoch: int) -> Horizon:

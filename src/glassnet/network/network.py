@@ -25,6 +25,7 @@ from glassnet.network.summary import summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
 from glassnet.schedules import Schedule, check_schedule
+from glassnet.threads import get_threads
 
 __all__ = ["Callback", "EpochFunction", "Network"]
 
@@ -225,7 +226,17 @@ class Network:
         verbose = verbose if parallel.is_root else 0
         horizon = run_horizon(len(data.train.x), batch_size, last_epoch)
         run = Run(
-            last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, horizon, clip, resume is not None
+            last_epoch,
+            batch_size,
+            shuffle,
+            verbose,
+            callbacks,
+            checkpoint,
+            parallel,
+            horizon,
+            clip_norm=clip,
+            resumed=resume is not None,
+            threads=get_threads() if parallel.is_local else None,  # under MPI the session sets them
         )
         train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
         return self
