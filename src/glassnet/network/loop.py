@@ -41,7 +41,7 @@ from glassnet.network.data import Labelled, TrainingData
 from glassnet.network.hooks import Callback, CallbackList, EpochFunction
 from glassnet.network.numerics import broken_parameter, quiet
 from glassnet.network.plan import Plan
-from glassnet.network.progress import EpochProgress, epoch_line
+from glassnet.network.progress import RunProgress, epoch_line
 from glassnet.network.targets import check_output_shape
 from glassnet.optimizers import clip_by_global_norm
 from glassnet.schedules import Horizon
@@ -99,27 +99,33 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
     hooks = CallbackList(run.callbacks, net, run.parallel.is_root)
     if net.augment is not None:
         prepare_augment(net.augment, data.train.x.shape[1:])
+    first = len(net.history["loss"]) + 1
+    progress = RunProgress(first, run.last_epoch, len(data.train.x), run.verbose)
     with run.parallel.session(net.layers, net.rng), tuned_threads(run.threads, run.verbose) as tuner:
         hooks.train_begin(run.resumed)
-        for epoch in range(len(net.history["loss"]) + 1, run.last_epoch + 1):
-            start = time.perf_counter()
-            hooks.epoch_begin(epoch)
-            logs = train_epoch(net, plan, data.train, run, epoch, hooks, tuner)
-            if data.validation is not None:
-                validation = data.validation
-                scores = plan.evaluate(validation.x, validation.targets, validation.labels, max(run.batch_size, 256))
-                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
-            logs["seconds"] = time.perf_counter() - start
-            for key in HISTORY_KEYS:
-                if key in logs:
-                    net.history[key].append(logs[key])
-            if run.verbose:
-                print(epoch_line(epoch, run.last_epoch, logs), flush=True)
-            hooks.epoch_end(epoch, logs)
-            if run.checkpoint is not None and run.parallel.is_root:
-                net.save(run.checkpoint)
-            if net.stop_training:
-                break
+        try:
+            for epoch in range(first, run.last_epoch + 1):
+                start = time.perf_counter()
+                hooks.epoch_begin(epoch)
+                progress.start_epoch(epoch)
+                logs = train_epoch(net, plan, data.train, run, epoch, hooks, tuner, progress)
+                if data.validation is not None:
+                    val = data.validation
+                    scores = plan.evaluate(val.x, val.targets, val.labels, max(run.batch_size, 256))
+                    logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
+                logs["seconds"] = time.perf_counter() - start
+                for key in HISTORY_KEYS:
+                    if key in logs:
+                        net.history[key].append(logs[key])
+                if run.verbose:
+                    progress.write(epoch_line(epoch, run.last_epoch, logs))
+                hooks.epoch_end(epoch, logs)
+                if run.checkpoint is not None and run.parallel.is_root:
+                    net.save(run.checkpoint)
+                if net.stop_training:
+                    break
+        finally:
+            progress.close()
         hooks.train_end()
 
 
@@ -154,6 +160,7 @@ def train_epoch(
     epoch: int,
     hooks: CallbackList | None = None,
     tuner: ThreadTuner | None = None,
+    progress: RunProgress | None = None,
 ) -> dict[str, float]:
     """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
 
@@ -165,6 +172,7 @@ def train_epoch(
         epoch: this epoch's number, for messages and the progress bar.
         hooks: the callbacks' per-batch hooks (None: no callbacks).
         tuner: sets the BLAS threads of each batch and times it (None: leave them).
+        progress: the run's progress bar (None: a silent one).
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
@@ -172,58 +180,55 @@ def train_epoch(
     snapshot = Snapshot(net)
     order = net.rng.permutation(len(x)) if run.shuffle else np.arange(len(x))
     params = net.parameters()
-    progress = EpochProgress(epoch, run.last_epoch, len(x), run.verbose)
+    progress = progress if progress is not None else RunProgress(epoch, epoch, len(x), 0)
     batches = math.ceil(len(x) / run.batch_size)
     total_loss, correct, seen, last_loss = 0.0, 0, 0, None
     hooks = hooks if hooks is not None else CallbackList([], net, True)
-    try:
-        with plan.training(), quiet():
-            for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
-                hooks.batch_begin(index - 1)
-                if tuner is not None:
-                    tuner.before_batch()
-                    started = time.perf_counter()
-                global_batch = order[start : start + run.batch_size]
-                batch = parallel.shard(global_batch)
-                inputs = x[batch]
-                if net.augment is not None:
-                    inputs = augmented(net.augment, net.rng, inputs, len(global_batch), parallel)
-                out, batch_targets = plan.forward(inputs), targets[batch]
-                check_output_shape(out.shape[1:], batch_targets.shape)
-                value, grad = plan.loss_and_grad(batch_targets, out)
-                if not math.isfinite(value):
-                    snapshot.restore(net)
-                    raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
-                plan.backward(grad)
-                parallel.average_gradients(params, len(batch), len(global_batch))
-                if run.clip_norm is not None:
-                    clip_by_global_norm(params, run.clip_norm)
-                scheduled_rate(net, run.horizon)
-                try:
-                    net.optimizer.step(params)
-                except KeyboardInterrupt:  # a half-applied step is no state to keep
-                    snapshot.restore(net)
-                    raise
-                last_loss = value
-                if tuner is not None:
-                    tuner.after_batch(time.perf_counter() - started, len(global_batch))
-                hooks.batch_end(index - 1, value)
-                total_loss += value * len(batch)
-                seen += len(batch)
-                if labels is not None:
-                    correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
-                progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
-                if STOP.requested and index < batches:
-                    raise KeyboardInterrupt(
-                        f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
-                        f"after that batch's step, net.history holds the {epoch - 1} complete epochs"
-                    )
-        broken = broken_parameter(net.layers)
-        if broken is not None:
-            snapshot.restore(net)
-            raise _diverged(net, x, f"{broken} after its last step", epoch, batches, batches, last_loss)
-    finally:
-        progress.close()
+    with plan.training(), quiet():
+        for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
+            hooks.batch_begin(index - 1)
+            if tuner is not None:
+                tuner.before_batch()
+                started = time.perf_counter()
+            global_batch = order[start : start + run.batch_size]
+            batch = parallel.shard(global_batch)
+            inputs = x[batch]
+            if net.augment is not None:
+                inputs = augmented(net.augment, net.rng, inputs, len(global_batch), parallel)
+            out, batch_targets = plan.forward(inputs), targets[batch]
+            check_output_shape(out.shape[1:], batch_targets.shape)
+            value, grad = plan.loss_and_grad(batch_targets, out)
+            if not math.isfinite(value):
+                snapshot.restore(net)
+                raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
+            plan.backward(grad)
+            parallel.average_gradients(params, len(batch), len(global_batch))
+            if run.clip_norm is not None:
+                clip_by_global_norm(params, run.clip_norm)
+            scheduled_rate(net, run.horizon)
+            try:
+                net.optimizer.step(params)
+            except KeyboardInterrupt:  # a half-applied step is no state to keep
+                snapshot.restore(net)
+                raise
+            last_loss = value
+            if tuner is not None:
+                tuner.after_batch(time.perf_counter() - started, len(global_batch))
+            hooks.batch_end(index - 1, value)
+            total_loss += value * len(batch)
+            seen += len(batch)
+            if labels is not None:
+                correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
+            progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
+            if STOP.requested and index < batches:
+                raise KeyboardInterrupt(
+                    f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
+                    f"after that batch's step, net.history holds the {epoch - 1} complete epochs"
+                )
+    broken = broken_parameter(net.layers)
+    if broken is not None:
+        snapshot.restore(net)
+        raise _diverged(net, x, f"{broken} after its last step", epoch, batches, batches, last_loss)
     parallel.end_epoch(net.layers)
     loss_sum, correct_sum, seen_sum = parallel.sum([total_loss, correct, seen])  # over every process
     logs = {"loss": loss_sum / seen_sum}
