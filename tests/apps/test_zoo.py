@@ -129,3 +129,19 @@ def test_a_specs_schedule_is_checked_and_an_old_lr_decay_becomes_a_step_schedule
     spec = {"layers": [{"type": "Flatten"}], "schedule": "cosine:warmup=oops"}
     with pytest.raises(InputError, match="warmup must be an int"):
         load_spec(_write(tmp_path, spec))
+
+
+def test_entries_carry_their_augmentation_and_specs_can_give_one(tmp_path) -> None:
+    assert get_model("cnn-best").build(seed=0, verbose=0).augment == gn.augment.RandomAffine(0.1, 10.0, 0.1)
+    assert get_model("cnn").build(seed=0, verbose=0).augment is None
+    augment = {"type": "RandomAffine", "config": {"shift": 0.1, "rotation": 5.0}}
+    spec = {"layers": [{"type": "Flatten"}], "augment": augment}
+    assert load_spec(_write(tmp_path, spec)).augment == gn.augment.RandomAffine(shift=0.1, rotation=5.0)
+
+
+def test_the_speedrun_entry_is_the_published_recipe() -> None:
+    net = get_model("speedrun").build(seed=0, verbose=0)
+    assert isinstance(net.optimizer, gn.optimizers.Adam)
+    assert (net.optimizer.beta1, net.optimizer.beta2, net.batch_size, net.epochs) == (0.7, 0.9, 256, 1)
+    assert net.schedule == gn.schedules.OneCycle(1e-2)
+    assert sum(p.value.size for p in net.parameters()) == 24 * 25 + 24 + 32 * 24 * 9 + 32 + 800 * 256 + 256 + 2570
