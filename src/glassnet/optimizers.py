@@ -115,10 +115,10 @@ class Adam(Optimizer):
         """The Adam update of one parameter, its step t counted per parameter as PyTorch does."""
         if not state:
             state["m"], state["v"] = np.zeros_like(param.value), np.zeros_like(param.value)
-            state["step"] = np.array(0.0)
+            state["step"] = np.array(0, dtype=np.int64)
         # A model file of format 1 holds no per-parameter step: t was the optimizer's step count.
         t = int(state["step"]) + 1 if "step" in state else self.steps
-        state["step"] = np.array(float(t))
+        state["step"] = np.array(t, dtype=np.int64)
         m, v = state["m"], state["v"]
         m *= self.beta1
         m += (1 - self.beta1) * grad

@@ -46,6 +46,7 @@ from glassnet.optimizers import Optimizer
 FORMAT_VERSION = 1
 HEADER_ENTRIES = ("format_version", "architecture", "training")
 NONNEGATIVE_BUFFERS = {"running_var"}
+STEP_ENTRY = "/step"  # optimizer/<param>/step: Adam's per-parameter step count, an int64
 PathLike = str | os.PathLike[str]
 Shapes = dict[str, tuple[Any, ...]]
 
@@ -77,8 +78,10 @@ def save_network(net: SavedNetwork, path: PathLike) -> None:
         arrays |= {entry: np.asarray(value) for entry, value in named.items()}
     arrays |= state_arrays
     for entry, value in arrays.items():
-        if entry.startswith(("parameters/", "buffers/", "optimizer/")) and (
-            value.dtype.kind != "f" or not np.isfinite(value).all()
+        if (
+            entry.startswith(("parameters/", "buffers/", "optimizer/"))
+            and not entry.endswith(STEP_ENTRY)
+            and (value.dtype.kind != "f" or not np.isfinite(value).all())
         ):
             raise UnsaveableError(
                 f"{entry} must hold finite floats, found dtype {value.dtype} with NaN or infinite values or not "

@@ -39,7 +39,7 @@ OPTIMIZER_STATE_KEYS: dict[str, tuple[frozenset[str], ...]] = {
     "RMSprop": (frozenset(), *(frozenset({"square_avg", *extra}) for extra in _RMSPROP_EXTRAS)),
     "Adagrad": (frozenset(), frozenset({"sum"})),
 }
-SCALAR_STATE = {"step"}  # per-parameter counts, stored as float64 scalars
+SCALAR_STATE = {"step"}  # per-parameter counts, stored as int64 scalars
 NETWORK_KEYS = ("epochs", "learning_rate", "batch_size", "seed", "verbose")
 ARCHITECTURE_KEYS = {"network", "layers", "loss", "optimizer", "input_shape"}
 OPTIONAL_ARCHITECTURE_KEYS = {"schedule", "augment"}  # written only when the network has one

@@ -133,8 +133,8 @@ class TrainingState:
             state = {key: arrays[f"optimizer/{index}/{key}"] for key in keys}
             for key, value in state.items():
                 if key in SCALAR_STATE:
-                    if value.shape != () or value.dtype.kind != "f" or not (value >= 1 and value == np.floor(value)):
-                        raise ModelFileError(f"{where}: optimizer/{index}/{key} must be a whole number >= 1")
+                    if value.shape != () or value.dtype.kind not in "iu" or not value >= 1:
+                        raise ModelFileError(f"{where}: optimizer/{index}/{key} must be an integer >= 1")
                     continue
                 bad = value.shape != param.shape or value.dtype.kind != "f" or not np.isfinite(value).all()
                 if bad or (key in NONNEGATIVE_STATE and (value < 0).any()):
