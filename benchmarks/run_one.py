@@ -69,6 +69,8 @@ def run_glassnet(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
 
     fast = benchlib.apply_fast_mode(gn, bool(args.fast))
     _limiter = benchlib.limit_threads(args.threads)
+    if hasattr(gn, "set_threads"):  # fit's own choice within the --threads cap
+        gn.set_threads(None if args.gn_threads == "none" else args.gn_threads)
     x, y, x_test, y_test = select_data(benchlib.load_mnist_glassnet(gn), args, spec)
     y_fit = targets(spec, y)
 
@@ -227,6 +229,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hidden", type=int, default=None, help="M1's hidden width (default 128)")
     p.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/torch threads")
     p.add_argument("--fast", type=int, choices=(0, 1), default=0, help="glassnet [fast] switch")
+    p.add_argument(
+        "--gn-threads",
+        type=lambda text: text if text in ("auto", "none") else int(text),
+        default="auto",
+        help='glassnet\'s gn.set_threads within the --threads cap: "auto" (default), N, or "none"',
+    )
     p.add_argument("--images", type=int, default=60000, help="training images in the epoch")
     p.add_argument("--test-images", type=int, default=10000)
     p.add_argument("--batch-size", type=int, default=128)

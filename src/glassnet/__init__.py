@@ -1,6 +1,6 @@
 """glassnet: a neural-network library from scratch in NumPy, readable layer by layer and fast."""
 
-from glassnet import datasets, io, losses, metrics, optimizers
+from glassnet import augment, datasets, io, losses, metrics, optimizers, schedules
 from glassnet.errors import (
     DivergenceError,
     GlassnetError,
@@ -31,9 +31,11 @@ from glassnet.layers import (
 from glassnet.layers.gradcheck import check_layer
 from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
 from glassnet.losses import Loss
+from glassnet.network import callbacks
 from glassnet.network.network import Network
 from glassnet.parameter import Parameter
 from glassnet.perceptron import ConvergenceWarning, Perceptron
+from glassnet.threads import get_threads, set_threads
 
 __version__ = "0.1.0"
 
@@ -66,12 +68,17 @@ __all__ = [
     "Softmax",
     "Tanh",
     "UnsaveableError",
+    "augment",
+    "callbacks",
     "check_layer",
     "datasets",
     "fast_enabled",
+    "get_threads",
     "io",
     "losses",
     "metrics",
     "optimizers",
+    "schedules",
     "set_fast",
+    "set_threads",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from glassnet.checks import check_fraction
 from glassnet.errors import InputError, InputTypeError
 
 LossFn = Callable[[np.ndarray, np.ndarray], float | np.ndarray]
@@ -27,8 +28,13 @@ class Loss:
         """dLoss/dy_pred, the same shape as y_pred."""
         raise NotImplementedError
 
+    def config(self) -> dict[str, float]:
+        """The constructor arguments that rebuild this loss (none for most)."""
+        return {}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{key}={value!r}" for key, value in self.config().items())
+        return f"{type(self).__name__}({args})"
 
 
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -62,6 +68,11 @@ class CrossEntropy(Loss):
     """Mean over the batch of -sum(y_true * log(y_pred)), y_pred being probabilities.
 
     After a Softmax layer the Network calls `from_logits` instead, which is exact and stable.
+    With label_smoothing e the targets become y_true * (1 - e) + e / classes (PyTorch's and
+    Keras's label smoothing).
+
+    Args:
+        label_smoothing: the share of each target spread evenly over the classes, in [0, 1).
 
     Shapes:
         y_true (N, classes) one-hot or probabilities, y_pred (N, classes) -> a float.
@@ -69,21 +80,36 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
 
+    def __init__(self, label_smoothing: float = 0.0) -> None:
+        self.label_smoothing = check_fraction(label_smoothing, "label_smoothing", "CrossEntropy")
+
+    def config(self) -> dict[str, float]:
+        return {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+
+    def smooth(self, y_true: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """The targets after label smoothing (y_true itself without it)."""
+        if not self.label_smoothing:
+            return y_true
+        e = self.label_smoothing
+        smoothed: np.ndarray = (y_true * (1 - e) + e / y_true.shape[-1]).astype(dtype, copy=False)
+        return smoothed
+
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         log_p = np.log(np.clip(y_pred, np.finfo(y_pred.dtype).tiny, 1))
-        return float(-(y_true * log_p).sum() / len(y_pred))
+        return float(-(self.smooth(y_true, y_pred.dtype) * log_p).sum() / len(y_pred))
 
     def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         p = np.clip(y_pred, np.finfo(y_pred.dtype).tiny, 1)
-        grad: np.ndarray = -y_true / p / y_pred.dtype.type(len(y_pred))
+        grad: np.ndarray = -self.smooth(y_true, y_pred.dtype) / p / y_pred.dtype.type(len(y_pred))
         return grad
 
     def loss_from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> float:
         """The loss of softmax(logits), from a log-softmax that never takes log(0)."""
-        return float(-(y_true * log_softmax(logits)).sum() / len(logits))
+        return float(-(self.smooth(y_true, logits.dtype) * log_softmax(logits)).sum() / len(logits))
 
     def from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss of softmax(logits) and its gradient with respect to the logits: (p - y) / N."""
+        y_true = self.smooth(y_true, logits.dtype)
         log_p = log_softmax(logits)
         grad = (np.exp(log_p) - y_true) / logits.dtype.type(len(logits))
         return float(-(y_true * log_p).sum() / len(logits)), grad

@@ -47,7 +47,8 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         filters: output channels of each convolution block of "cnn".
         input_shape: the shape of one sample, e.g. (8, 8, 1): each row of X (n_features values)
             is reshaped to it before the network; None keeps the rows flat (n_features,).
-        epochs, learning_rate, batch_size, optimizer: as gn.Network's ("sgd", "momentum", "adam").
+        epochs, learning_rate, batch_size, optimizer: as gn.Network's (optimizer "sgd", "momentum", "adam",
+            "adamw", "rmsprop" or "adagrad").
         dtype: "float32" (glassnet's default, fast) or "float64" (slower; predictions that do
             not depend, even in the last bits, on which other rows share the batch).
         random_state: int, np.random.RandomState or None: seeds the weights and the shuffling.

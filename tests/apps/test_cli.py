@@ -123,6 +123,22 @@ def test_resume_continues_a_checkpoint(tmp_path) -> None:
     assert "after 2 epochs" in second.stdout
     again = glassnet("train", "--resume", out, "--epochs", 2)
     assert_one_line_error(again, "already has 2 epochs")
+    schedule = glassnet("train", "--resume", out, "--epochs", 3, "--schedule", "onecycle")
+    assert_one_line_error(schedule, "continues the checkpoint's learning-rate schedule")
+
+
+def test_train_with_a_schedule_saves_it(tmp_path) -> None:
+    out = tmp_path / "run.npz"
+    result = glassnet("train", "--model", "mlp", "--limit", 300, "--epochs", 1, "--schedule", "onecycle", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "OneCycle(max_rate=0.001" in result.stdout
+    summary = subprocess.run(
+        [sys.executable, "-c", f"import glassnet as gn; print(gn.Network.load({str(out)!r}).schedule)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
+    assert summary.stdout.startswith("OneCycle(max_rate=0.001"), summary.stderr
 
 
 def test_ctrl_c_saves_the_completed_epochs_and_prints_the_resume_command(tmp_path) -> None:
@@ -190,6 +206,8 @@ def test_errors_are_one_line_without_traceback(model: Path, tmp_path) -> None:
     assert_one_line_error(glassnet("train", "--epochs", "0"), "--epochs")
     assert_one_line_error(glassnet("train", "--lr", "-1"), "--lr")
     assert_one_line_error(glassnet("train", "--model", "resnet"), "unknown model 'resnet'")
+    assert_one_line_error(glassnet("train", "--schedule", "sawtooth"), "unknown schedule 'sawtooth'")
+    assert_one_line_error(glassnet("train", "--threads", "0"), "--threads")
     assert_one_line_error(glassnet("train", "--model", bad_spec), "Conv3D")
     assert_one_line_error(glassnet("train", "--out", tmp_path / "no" / "m.npz"), "no such folder")
     assert_one_line_error(glassnet("predict", model, text), "notes.txt")

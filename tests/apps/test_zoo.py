@@ -112,16 +112,36 @@ def test_files_that_are_not_json_specs_are_rejected(tmp_path) -> None:
         get_model("resnet")
 
 
-def test_lr_decay_multiplies_the_learning_rate_after_each_epoch() -> None:
-    entry = get_model("cnn").with_options(learning_rate=0.01, lr_decay=0.5)
-    net = entry.build(seed=0, verbose=0)
-    for callback in entry.callbacks():
-        callback(net, 1, {})
-    assert net.optimizer.learning_rate == pytest.approx(0.005)
-    assert get_model("mlp").callbacks() == []
+def test_entries_carry_their_schedule_built_from_their_learning_rate() -> None:
+    entry = get_model("cnn").with_options(learning_rate=0.01)
+    assert entry.build(seed=0, verbose=0).schedule == gn.schedules.Step(0.01, step_size=1, gamma=0.5)
+    assert get_model("mlp").build(seed=0, verbose=0).schedule is None
+    onecycle = get_model("mlp").with_options(schedule="onecycle", learning_rate=0.02)
+    assert onecycle.learning_schedule() == gn.schedules.OneCycle(0.02)
 
 
-def test_lr_decay_must_be_in_the_unit_interval(tmp_path) -> None:
+def test_a_specs_schedule_is_checked_and_an_old_lr_decay_becomes_a_step_schedule(tmp_path) -> None:
     spec = {"layers": [{"type": "Flatten"}], "lr_decay": 1.5}
-    with pytest.raises(InputError, match="lr_decay must be a number in \\(0, 1\\]"):
+    with pytest.raises(InputError, match="gamma must be a number in \\(0, 1\\]"):
         load_spec(_write(tmp_path, spec))
+    spec = {"layers": [{"type": "Flatten"}], "lr_decay": 0.5, "learning_rate": 0.1}
+    assert load_spec(_write(tmp_path, spec)).learning_schedule() == gn.schedules.Step(0.1, gamma=0.5)
+    spec = {"layers": [{"type": "Flatten"}], "schedule": "cosine:warmup=oops"}
+    with pytest.raises(InputError, match="warmup must be an int"):
+        load_spec(_write(tmp_path, spec))
+
+
+def test_entries_carry_their_augmentation_and_specs_can_give_one(tmp_path) -> None:
+    assert get_model("cnn-best").build(seed=0, verbose=0).augment == gn.augment.RandomAffine(0.1, 10.0, 0.1)
+    assert get_model("cnn").build(seed=0, verbose=0).augment is None
+    augment = {"type": "RandomAffine", "config": {"shift": 0.1, "rotation": 5.0}}
+    spec = {"layers": [{"type": "Flatten"}], "augment": augment}
+    assert load_spec(_write(tmp_path, spec)).augment == gn.augment.RandomAffine(shift=0.1, rotation=5.0)
+
+
+def test_the_speedrun_entry_is_the_published_recipe() -> None:
+    net = get_model("speedrun").build(seed=0, verbose=0)
+    assert isinstance(net.optimizer, gn.optimizers.Adam)
+    assert (net.optimizer.beta1, net.optimizer.beta2, net.batch_size, net.epochs) == (0.7, 0.9, 256, 1)
+    assert net.schedule == gn.schedules.OneCycle(1e-2)
+    assert sum(p.value.size for p in net.parameters()) == 24 * 25 + 24 + 32 * 24 * 9 + 32 + 800 * 256 + 256 + 2570

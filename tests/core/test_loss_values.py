@@ -6,6 +6,7 @@ import math
 import warnings
 
 import numpy as np
+import pytest
 
 import glassnet as gn
 
@@ -78,3 +79,28 @@ def test_cross_entropy_from_huge_logits_is_finite_and_silent() -> None:
     close(got_loss, loss)
     close(got_value, loss)
     close(got_grad, grad)
+
+
+def test_cross_entropy_with_label_smoothing() -> None:
+    # e = 0.3, 3 classes: targets y (1 - e) + e / 3; the one-hot [0, 0, 1] becomes [0.1, 0.1, 0.8]
+    y_true = np.array([[0.0, 0.0, 1.0]])
+    y_pred = np.array([[0.2, 0.3, 0.5]])
+    loss = -(0.1 * math.log(0.2) + 0.1 * math.log(0.3) + 0.8 * math.log(0.5))
+    grad = [[-0.1 / 0.2, -0.1 / 0.3, -0.8 / 0.5]]  # -y' / p / N, N = 1
+    smoothed = gn.losses.CrossEntropy(label_smoothing=0.3)
+    close(smoothed(y_true, y_pred), loss)
+    close(smoothed.gradient(y_true, y_pred), grad)
+    # from logits [0, 0, 0]: p = 1/3 each; dLoss/dz = p - y' = [1/3 - 0.1, 1/3 - 0.1, 1/3 - 0.8]
+    value, grad = smoothed.from_logits(y_true, np.zeros((1, 3)))
+    close(value, math.log(3.0))
+    close(grad, [[1 / 3 - 0.1, 1 / 3 - 0.1, 1 / 3 - 0.8]])
+
+
+def test_label_smoothing_is_checked_and_saved(tmp_path) -> None:
+    with pytest.raises(gn.InputError, match=r"label_smoothing must be a number in \[0, 1\)"):
+        gn.losses.CrossEntropy(label_smoothing=1.0)
+    net = gn.Network(seed=0).add(gn.Dense(3, 2)).add(gn.Softmax()).use(gn.losses.CrossEntropy(label_smoothing=0.1))
+    net.save(tmp_path / "m.npz")
+    loaded = gn.Network.load(tmp_path / "m.npz").loss
+    assert isinstance(loaded, gn.losses.CrossEntropy) and loaded.label_smoothing == 0.1
+    assert repr(loaded) == "CrossEntropy(label_smoothing=0.1)"

@@ -105,11 +105,6 @@ def test_adam_weight_decay_is_l2_added_to_the_gradient() -> None:
     check_steps(adam, [1.0, -2.0], [[0.5, -1.0], [1.0, 2.0]], step1, step2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Adam counts t per optimizer.step call (self.steps), PyTorch per parameter (state['step']): "
-    "a parameter whose first gradient comes on the second call is corrected with t = 2 instead of t = 1",
-)
 def test_adam_step_count_is_per_parameter() -> None:
     # A has a gradient on both calls, B only on the second: for B that is its first Adam step (t = 1),
     # so m_hat = g and v_hat = g^2 and B moves by lr * g / (|g| + eps), b1 = b2 = 0.5, eps = 1e-8.
@@ -122,3 +117,94 @@ def test_adam_step_count_is_per_parameter() -> None:
     adam.step([a, b])
     want_b = [3.0 - 0.1 * 2.0 / (2.0 + 1e-8), 4.0 - 0.1 * -0.5 / (0.5 + 1e-8)]
     np.testing.assert_allclose(b.value, np.array(want_b), rtol=1e-12)
+
+
+def test_adam_per_parameter_steps_are_kept_in_its_state() -> None:
+    a, b = gn.Parameter(np.array([1.0])), gn.Parameter(np.array([2.0]))
+    adam = gn.optimizers.Adam(0.1)
+    a.grad = np.array([1.0])
+    adam.step([a, b])
+    a.grad = b.grad = np.array([1.0])
+    adam.step([a, b])
+    assert adam.steps == 2 and float(adam.state[0]["step"]) == 2.0 and float(adam.state[1]["step"]) == 1.0
+
+
+def test_adam_state_without_steps_counts_the_optimizer_steps_as_format_1_did() -> None:
+    # A format-1 checkpoint stores m and v only: its t was the optimizer's step count, as before.
+    param = gn.Parameter(np.array([1.0, -2.0]))
+    adam = gn.optimizers.Adam(0.1, beta1=0.5, beta2=0.5, eps=1e-8)
+    adam.steps = 1
+    adam.state = [{"m": np.array([0.25, -0.5]), "v": np.array([0.125, 0.5])}]  # after step 1 of the test above
+    param.grad = np.array([1.0, 2.0])
+    adam.step([param])
+    want = [1.0 - 0.1 * (0.625 / 0.75) / (math.sqrt(0.75) + 1e-8), -2.0 - 0.1 * 1.0 / (math.sqrt(3.0) + 1e-8)]
+    np.testing.assert_allclose(param.value, want, rtol=1e-12)
+    assert float(adam.state[0]["step"]) == 2.0
+
+
+def test_adamw_decays_the_weights_apart_from_the_moments() -> None:
+    # p <- p * (1 - lr * wd), then the Adam step on g itself; lr = 0.1, wd = 0.5, b1 = b2 = 0.5, eps = 0.
+    # With L2 (Adam's weight_decay) the moments would see g + wd * p and step 1 would be [0.9, -1.9].
+    # t = 1: p = [0.95, -1.9]; m_hat = g = [0.5, -1.0], v_hat = g^2: the Adam step is lr * sign(g)
+    step1 = [0.95 - 0.1, -1.9 + 0.1]  # [0.85, -1.8]
+    # t = 2: p = [0.85 * 0.95, -1.8 * 0.95]; m = [0.625, 0.75], v = [0.5625, 2.25], 1 - 0.5^2 = 0.75
+    step2 = [
+        0.85 * 0.95 - 0.1 * (0.625 / 0.75) / math.sqrt(0.5625 / 0.75),
+        -1.8 * 0.95 - 0.1 * (0.75 / 0.75) / math.sqrt(2.25 / 0.75),
+    ]
+    adamw = gn.optimizers.AdamW(0.1, beta1=0.5, beta2=0.5, eps=0.0, weight_decay=0.5)
+    check_steps(adamw, [1.0, -2.0], [[0.5, -1.0], [1.0, 2.0]], step1, step2)
+
+
+def test_rmsprop() -> None:
+    # s <- alpha s + (1 - alpha) g^2, p <- p - lr * g / (sqrt(s) + eps); alpha = 0.5, eps = 0
+    # step 1: s = 0.5 * g1^2 = [0.125, 0.5, 2.0]
+    step1 = [1.0 - 0.1 * 0.5 / math.sqrt(0.125), -2.0 - 0.1 * -1.0 / math.sqrt(0.5), 0.5 - 0.1 * 2.0 / math.sqrt(2.0)]
+    # step 2: s = [0.0625 + 0.5 * 1.0, 0.25 + 0.5 * 0.25, 1.0 + 0.5 * 0.25] = [0.5625, 0.375, 1.125]
+    step2 = [
+        step1[0] - 0.1 * 1.0 / math.sqrt(0.5625),
+        step1[1] - 0.1 * 0.5 / math.sqrt(0.375),
+        step1[2] - 0.1 * -0.5 / math.sqrt(1.125),
+    ]
+    check_steps(gn.optimizers.RMSprop(0.1, alpha=0.5, eps=0.0), P0, [G1, G2], step1, step2)
+
+
+def test_rmsprop_momentum_and_centered() -> None:
+    # centered: s as above, a <- alpha a + (1 - alpha) g, rms = sqrt(s - a^2); b <- mu b + g / rms
+    # alpha = 0.5, mu = 0.5, eps = 0, one element: p0 = 1.0, g1 = 2.0, g2 = 1.0
+    # step 1: s = 2.0, a = 1.0, rms = sqrt(2.0 - 1.0) = 1.0, b = 2.0 / 1.0 = 2.0, p = 1.0 - 0.1 * 2.0 = 0.8
+    # step 2: s = 1.0 + 0.5 = 1.5, a = 0.5 + 0.5 = 1.0, rms = sqrt(0.5), b = 0.5 * 2.0 + 1.0 / sqrt(0.5)
+    step2 = 0.8 - 0.1 * (1.0 + 1.0 / math.sqrt(0.5))
+    rmsprop = gn.optimizers.RMSprop(0.1, alpha=0.5, eps=0.0, momentum=0.5, centered=True)
+    check_steps(rmsprop, [1.0], [[2.0], [1.0]], [0.8], [step2])
+
+
+def test_adagrad() -> None:
+    # S <- S + g^2, p <- p - lr * g / (sqrt(S) + eps); eps = 0
+    # step 1: S = g1^2 = [0.25, 1.0, 4.0], so g / sqrt(S) = sign(g1)
+    step1 = [1.0 - 0.1, -2.0 + 0.1, 0.5 - 0.1]  # [0.9, -1.9, 0.4]
+    # step 2: S = [0.25 + 1.0, 1.0 + 0.25, 4.0 + 0.25] = [1.25, 1.25, 4.25]
+    step2 = [0.9 - 0.1 * 1.0 / math.sqrt(1.25), -1.9 - 0.1 * 0.5 / math.sqrt(1.25), 0.4 - 0.1 * -0.5 / math.sqrt(4.25)]
+    check_steps(gn.optimizers.Adagrad(0.1, eps=0.0), P0, [G1, G2], step1, step2)
+
+
+def test_adagrad_initial_accumulator() -> None:
+    # S starts at 0.75: step 1 S = 0.75 + 0.25 = 1.0, p = 1.0 - 0.1 * 0.5 / 1.0 = 0.95
+    check_steps(gn.optimizers.Adagrad(0.1, initial_accumulator_value=0.75, eps=0.0), [1.0], [[0.5]], [0.95])
+
+
+def test_clip_by_global_norm() -> None:
+    # grads [3, 4] and [0]: global norm 5; max_norm 1 scales both by 1 / (5 + 1e-6), as clip_grad_norm_
+    a, b = gn.Parameter(np.zeros(2)), gn.Parameter(np.zeros(1))
+    a.grad, b.grad = np.array([3.0, 4.0]), np.array([0.0])
+    assert gn.optimizers.clip_by_global_norm([a, b], 1.0) == 5.0
+    np.testing.assert_allclose(a.grad, [3.0 / (5 + 1e-6), 4.0 / (5 + 1e-6)], rtol=1e-15)
+    a.grad = np.array([0.3, 0.4])
+    gn.optimizers.clip_by_global_norm([a, b], 1.0)
+    np.testing.assert_array_equal(a.grad, [0.3, 0.4])  # below the limit: untouched
+
+
+@pytest.mark.parametrize("name", ["adamw", "rmsprop", "adagrad"])
+def test_new_optimizers_are_built_by_name(name: str) -> None:
+    optimizer = gn.Network(optimizer=name, learning_rate=0.05).optimizer
+    assert type(optimizer).__name__.lower() == name and optimizer.learning_rate == 0.05

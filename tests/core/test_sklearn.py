@@ -190,7 +190,7 @@ def test_callable_architecture_gets_shape_and_classes(digits):
         ({"hidden_units": (10, 0)}, "hidden_units must be a tuple of positive ints"),
         ({"dtype": "float16"}, 'dtype must be "float32" or "float64"'),
         ({"epochs": 0}, "epochs must be an int >= 1"),
-        ({"optimizer": "rmsprop"}, "unknown optimizer"),
+        ({"optimizer": "adadelta"}, "unknown optimizer"),
     ],
 )
 def test_bad_hyper_parameters_fail_in_fit_with_clear_errors(digits, kwargs, match):

@@ -40,7 +40,11 @@ def test_dropout_training_gradient(rng):
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (7, 10), (1, 5)])
-@pytest.mark.parametrize("loss", [gn.losses.MSE(), gn.losses.CrossEntropy()], ids=["mse", "cross_entropy"])
+@pytest.mark.parametrize(
+    "loss",
+    [gn.losses.MSE(), gn.losses.CrossEntropy(), gn.losses.CrossEntropy(label_smoothing=0.2)],
+    ids=["mse", "cross_entropy", "cross_entropy_smoothed"],
+)
 def test_loss_gradients_match_central_differences(loss, shape, rng):
     y_true = np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
     y_pred = rng.uniform(0.05, 1.0, shape)
@@ -49,9 +53,10 @@ def test_loss_gradients_match_central_differences(loss, shape, rng):
     assert relative_error(loss.gradient(y_true, y_pred), numeric) < TOLERANCE
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.15])
 @pytest.mark.parametrize("shape", [(4, 3), (6, 10)])
-def test_fused_softmax_cross_entropy_gradient(shape, rng):
-    loss = gn.losses.CrossEntropy()
+def test_fused_softmax_cross_entropy_gradient(shape, smoothing, rng):
+    loss = gn.losses.CrossEntropy(label_smoothing=smoothing)
     y_true = np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
     logits = rng.standard_normal(shape) * 3
     value, grad = loss.from_logits(y_true, logits)

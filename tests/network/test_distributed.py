@@ -36,7 +36,8 @@ TRAIN = textwrap.dedent(
            .add(gn.Conv2D(1, 4, 3)).add(gn.ReLU()).add(gn.MaxPool2D(2)).add(gn.Flatten())
            .add(gn.Dense(36, 2)).add(gn.Softmax()).use("cross_entropy"))
     extra = {"checkpoint": out + ".checkpoint.npz"} if distributed else {}
-    net.fit(x, y, distributed=distributed, validation_data=(x[:60], y[:60]), **extra)
+    net.fit(x, y, distributed=distributed, validation_data=(x[:60], y[:60]), clip_norm=5.0,
+            augment=gn.augment.RandomAffine(shift=0.1, rotation=10), schedule=gn.schedules.OneCycle(0.1), **extra)
     rank = MPI.COMM_WORLD.Get_rank()
     np.savez(f"{out}.rank{rank}.npz", *[p.value for p in net.parameters()],
              history=np.array([net.history["loss"], net.history["val_accuracy"]]))

@@ -297,7 +297,7 @@ CASES = [
         gn.InputError,
         r"validation_split must be a number in \[0, 1\)",
     ),
-    ("unknown optimizer", lambda: gn.Network(optimizer="rmsprop"), gn.InputError, r"unknown optimizer 'rmsprop'"),
+    ("unknown optimizer", lambda: gn.Network(optimizer="adadelta"), gn.InputError, r"unknown optimizer 'adadelta'"),
     # readiness and building
     (
         "fit without use()",

@@ -35,6 +35,8 @@ from glassnet.io.limits import DEFAULT_LIMITS, check_network_size, forward_eleme
 from glassnet.metrics import to_labels
 from glassnet.network.distributed import rank
 from glassnet.network.network import Network
+from glassnet.optimizers import NAMED as OPTIMIZER_NAMES
+from glassnet.threads import set_threads
 
 Split = tuple[np.ndarray, np.ndarray]
 DATASETS: dict[str, tuple[str, Callable[[], tuple[Split, Split]], tuple[str, ...]]] = {
@@ -73,6 +75,13 @@ def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Calla
     return parse
 
 
+def _threads(text: str) -> int | str:
+    """--threads: "auto" or an int >= 1."""
+    if text == "auto":
+        return text
+    return int(_number(int, 1, False)(text))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="glassnet", description="Train, evaluate and use glassnet networks on MNIST.")
@@ -90,7 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--batch-size", type=_number(int, 1, False), help="images per gradient step")
     train.add_argument("--lr", type=_number(float, 0, True), help="learning rate")
-    train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], help="the optimizer")
+    train.add_argument("--optimizer", choices=list(OPTIMIZER_NAMES), help="the optimizer")
+    train.add_argument(
+        "--schedule",
+        metavar="NAME[:KEY=VALUE,...]",
+        help="learning-rate schedule from --lr: constant, step, exponential, cosine, onecycle, with options, "
+        "e.g. onecycle, cosine:warmup=100, step:gamma=0.5 (default: the model's)",
+    )
+    train.add_argument(
+        "--threads",
+        type=_threads,
+        default="auto",
+        help='BLAS threads: a number, or "auto" (the default): timed on the first batches, and again when '
+        "the steps slow down, e.g. because another program computes on the same cores",
+    )
     train.add_argument("--seed", type=_number(int, 0, False), default=0, help="random seed (default: 0)")
     train.add_argument("--limit", type=_number(int, 1, False), help="train on the first N training images only")
     train.add_argument(
@@ -170,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
     report.add_argument("--dataset", **dataset)
     report.set_defaults(run=report_command)
-    add_commands(commands, dataset, parser.parse_args)
+    add_commands(commands, dataset)
     return parser
 
 
@@ -194,6 +216,7 @@ def train_command(args: argparse.Namespace) -> int:
     check_distinct({"--out": args.out, "--plot": args.plot}, {"--model": spec})
     check_distinct({"--plot": args.plot}, {"--resume": args.resume})
     root = rank() == 0 if args.distributed else True
+    set_threads(args.threads)
     args.quiet = args.quiet or not root  # only rank 0 talks and saves
     options = {
         "epochs": args.epochs,
@@ -201,24 +224,25 @@ def train_command(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "optimizer": args.optimizer,
         "limit": args.limit,
+        "schedule": args.schedule,
     }
     verbose = 0 if args.quiet else 1
     if args.resume:
         net = Network.load(args.resume)
         net.verbose = verbose
         name, limit, epochs = Path(args.resume).stem, args.limit, args.epochs or net.epochs
-        callbacks = []  # the checkpoint's learning rate, already decayed, stays as it is
         out = Path(args.out or args.resume)
         if args.optimizer:
             raise InputError("--resume keeps the checkpoint's optimizer: drop --optimizer")
+        if args.schedule:
+            raise InputError("--resume continues the checkpoint's learning-rate schedule: drop --schedule")
     else:
         entry = get_model(args.model or DEFAULT_MODEL).with_options(**options)
         net = entry.build(seed=args.seed, verbose=verbose)
-        name, limit, epochs, callbacks = entry.name, entry.limit, entry.epochs, entry.callbacks()
+        name, limit, epochs = entry.name, entry.limit, entry.epochs
         out = Path(args.out or f"glassnet-{entry.name}.npz")
     check_output(out, "model")
-    if args.keep_epochs:
-        callbacks = [*callbacks, keep_epochs(epochs_folder(out))]
+    callbacks = [keep_epochs(epochs_folder(out))] if args.keep_epochs else []
     done = len(net.history["loss"])
     if done >= epochs:
         raise InputError(f"{args.resume} already has {done} epochs: pass --epochs above {done} to train more")
@@ -230,7 +254,8 @@ def train_command(args: argparse.Namespace) -> int:
         plan = f"{epochs} epoch{'s' * (epochs != 1)}" + (f", resuming after epoch {done}" if done else "")
         print(
             f"Training {name} on {len(x_train) - held} {title} images (validating on {held}): {plan}, "
-            f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}, "
+            f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}"
+            f"{f' ({net.schedule})' if net.schedule is not None else ''}, "
             f"batch {args.batch_size or net.batch_size}",
             flush=True,
         )
@@ -243,10 +268,10 @@ def train_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             learning_rate=args.lr,
             validation_split=args.validation_split,
-            callbacks=callbacks,
             checkpoint=out,
             resume=args.resume,
             distributed=args.distributed,
+            callbacks=callbacks,
         )
     except KeyboardInterrupt:
         return _interrupted(net, args, out, epochs, done)

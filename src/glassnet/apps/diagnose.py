@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
 from glassnet.apps.epochs import load_run
@@ -14,7 +13,7 @@ from glassnet.network.doctor import examine
 DOCTOR_SAMPLES = 512  # test images run through the model by `glassnet doctor`
 
 
-def add_commands(commands: Any, dataset: dict[str, Any], parse_command: Callable[[list[str]], Any]) -> None:
+def add_commands(commands: Any, dataset: dict[str, Any]) -> None:
     """Add `doctor` and `reproduce` to the glassnet command's subparsers.
 
     Args:
@@ -28,7 +27,7 @@ def add_commands(commands: Any, dataset: dict[str, Any], parse_command: Callable
     doctor.set_defaults(run=doctor_command)
     again = commands.add_parser("reproduce", help="retrain a model from its reproducibility card, compare bit for bit")
     again.add_argument("model", metavar="MODEL", help="a model file written by glassnet with a card")
-    again.set_defaults(run=reproduce_command, parse_command=parse_command)
+    again.set_defaults(run=reproduce_command)
 
 
 def doctor_command(args: argparse.Namespace) -> int:
@@ -54,6 +53,6 @@ def doctor_command(args: argparse.Namespace) -> int:
 def reproduce_command(args: argparse.Namespace) -> int:
     """glassnet reproduce: retrain from the card; exit status 0 when bit-identical, 3 when not."""
     print(f"Retraining {args.model} from its reproducibility card...", flush=True)
-    result = reproduce(args.model, parse_command=args.parse_command)
+    result = reproduce(args.model)
     print(result)
     return 0 if result.identical else 3

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from glassnet.errors import InputError
-from glassnet.network.loop import Callback
+from glassnet.network.hooks import EpochFunction
 from glassnet.network.network import Network
 
 EPOCH_FILE = re.compile(r"^epoch-(\d+)\.npz$")
@@ -26,7 +26,7 @@ def epochs_folder(model: str | os.PathLike[str]) -> Path:
     return path.with_name(f"{path.name.removesuffix('.npz')}-epochs")
 
 
-def keep_epochs(folder: str | os.PathLike[str]) -> Callback:
+def keep_epochs(folder: str | os.PathLike[str]) -> EpochFunction:
     """A fit callback saving the model after each epoch as folder/epoch-NNN.npz (the folder is created).
 
     Args:

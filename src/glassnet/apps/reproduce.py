@@ -10,8 +10,6 @@ recorded setting differs from this machine.
 
 from __future__ import annotations
 
-import argparse
-import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.apps.zoo import DEFAULT_MODEL, get_model
 from glassnet.datasets import load_fashion_mnist, load_mnist
 from glassnet.errors import InputError
 from glassnet.io.schema import build_layer, build_optimizer, describe
 from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
 from glassnet.network.card import array_hash, environment, weights_hash
-from glassnet.network.loop import Callback
 from glassnet.network.network import Network
 
-ParseCommand = Callable[[list[str]], argparse.Namespace]
 Loader = Callable[[], tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]
 LOADERS: dict[str, Loader] = {"MNIST": load_mnist, "Fashion-MNIST": load_fashion_mnist}
 
@@ -65,16 +60,12 @@ class Reproduction:
         return "\n".join(lines)
 
 
-def reproduce(
-    path: str | Path, loaders: dict[str, Loader] | None = None, parse_command: ParseCommand | None = None
-) -> Reproduction:
+def reproduce(path: str | Path, loaders: dict[str, Loader] | None = None) -> Reproduction:
     """Retrain the model file at path from its card and compare.
 
     Args:
         path: a model file written by glassnet with a card (format 2).
         loaders: where to look for the data, by name (default: MNIST and Fashion-MNIST).
-        parse_command: the `glassnet` command's argument parser, to rebuild the callbacks of a
-            `glassnet train` run (its learning-rate decay); None: such callbacks are not replayed.
     """
     saved = Network.load(path)
     fits = saved.card.get("fits", [])
@@ -97,14 +88,14 @@ def reproduce(
             vx, vy, _ = _find(record["validation"], loaders or LOADERS)
             validation = (vx, vy)
         settings = record["settings"]
-        callbacks = _callbacks(record, result, parse_command)
+        _note_callbacks(record, result)
         was = fast_enabled()
         set_fast(bool(record["environment"]["fast_path"]))
         try:
             net.fit(
                 x, y, epochs=settings["epochs"], learning_rate=settings["learning_rate"],
                 batch_size=settings["batch_size"], shuffle=settings["shuffle"], validation_data=validation,
-                validation_split=settings["validation_split"], callbacks=callbacks, verbose=0, doctor=False,
+                validation_split=settings["validation_split"], verbose=0, doctor=False,
             )  # fmt: skip
         finally:
             set_fast(was)
@@ -123,6 +114,7 @@ def _rebuild(saved: Network, first: dict[str, Any]) -> Network:
         net.add(build_layer(spec["type"], spec["config"], f"{where}, layer {index}"))
     if architecture["loss"] is not None:
         net.use(architecture["loss"])
+    net.schedule, net.augment = saved.schedule, saved.augment  # functions of the step: the same from the start
     return net
 
 
@@ -151,21 +143,14 @@ def _candidates(loaders: dict[str, Loader], n: int) -> Iterator[tuple[str, np.nd
                 yield f"the first {n} {name} {split} images", x[:n], y[:n]
 
 
-def _callbacks(record: dict[str, Any], result: Reproduction, parse: ParseCommand | None) -> list[Callback]:
-    """The fit's callbacks, rebuilt when the fit was `glassnet train` with a registered model."""
-    names = record["settings"]["callbacks"]
-    if not names:
-        return []
-    words = shlex.split(record["command"])
-    program = Path(words[0]).name if words else ""
-    if parse is not None and program in ("glassnet", "__main__.py") and words[1:2] == ["train"]:
-        args = parse(words[1:])
-        name = args.model or DEFAULT_MODEL
-        if not name.endswith(".json") and not args.resume:
-            options = {"learning_rate": args.lr, "epochs": args.epochs, "batch_size": args.batch_size}
-            return get_model(name).with_options(**options).callbacks()
-    result.differences.append(f"the run used callbacks {names}, whose code the card cannot hold: not replayed")
-    return []
+def _note_callbacks(record: dict[str, Any], result: Reproduction) -> None:
+    """Name the fit's callbacks, whose code the card cannot hold, as a possible cause of a difference.
+
+    glassnet train's --keep-epochs snapshots (save_epoch) change no weight and are left out.
+    """
+    names = [name for name in record["settings"]["callbacks"] if name != "save_epoch"]
+    if names:
+        result.differences.append(f"the run used callbacks {names}, whose code the card cannot hold: not replayed")
 
 
 def _environment_differences(number: int, recorded: dict[str, Any]) -> list[str]:

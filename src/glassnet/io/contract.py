@@ -10,10 +10,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from glassnet.augment import Augmentation
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss
 from glassnet.optimizers import Optimizer
 from glassnet.parameter import Parameter
+from glassnet.schedules import Schedule
 
 
 class SavedNetwork(Protocol):
@@ -27,8 +29,11 @@ class SavedNetwork(Protocol):
     layers: list[Layer]
     loss: Loss | None
     optimizer: Optimizer
+    schedule: Schedule | None
+    augment: Augmentation | None
     rng: np.random.Generator
     history: dict[str, list[float]]
+    callback_states: list[dict[str, Any]]
     input_shape: tuple[int, ...] | None
     card: dict[str, Any]
 

@@ -3,7 +3,8 @@
 Entries (each a .npy array in an uncompressed zip, read with allow_pickle=False):
     format_version              int64 scalar, FORMAT_VERSION
     architecture                JSON text: network hyper-parameters, layers (type, config), loss,
-                                optimizer (type, config), input_shape
+                                optimizer (type, config), input_shape, and when set: schedule,
+                                augment (type, config)
     parameters/<layer>/<name>   each layer's Parameters (weight, bias, gamma, beta)
     buffers/<layer>/<name>      BatchNorm's running_mean and running_var
     training, optimizer/..., history/...   the training state (glassnet.io.state)
@@ -35,14 +36,17 @@ from glassnet.io.schema import (
     ARCHITECTURE_KEYS,
     LAYER_TYPES,
     NETWORK_KEYS,
+    OPTIONAL_ARCHITECTURE_KEYS,
     build_layer,
+    build_loss,
     build_optimizer,
     check_keys,
     describe,
+    read_augment,
+    read_schedule,
 )
 from glassnet.io.state import TrainingState, check_training, state_entries
 from glassnet.layers import Layer
-from glassnet.losses import LOSSES
 from glassnet.optimizers import Optimizer
 
 FORMAT_VERSION = 2
@@ -50,6 +54,7 @@ READABLE_VERSIONS = (1, 2)
 HEADER_ENTRIES = ("format_version", "architecture", "training")
 CARD_ENTRY = "card"  # format 2 on, optional
 NONNEGATIVE_BUFFERS = {"running_var"}
+STEP_ENTRY = "/step"  # optimizer/<param>/step: Adam's per-parameter step count, an int64
 PathLike = str | os.PathLike[str]
 Shapes = dict[str, tuple[Any, ...]]
 
@@ -89,8 +94,10 @@ def save_network(net: SavedNetwork, path: PathLike) -> None:
         arrays |= {entry: np.asarray(value) for entry, value in named.items()}
     arrays |= state_arrays
     for entry, value in arrays.items():
-        if entry.startswith(("parameters/", "buffers/", "optimizer/")) and (
-            value.dtype.kind != "f" or not np.isfinite(value).all()
+        if (
+            entry.startswith(("parameters/", "buffers/", "optimizer/"))
+            and not entry.endswith(STEP_ENTRY)
+            and (value.dtype.kind != "f" or not np.isfinite(value).all())
         ):
             raise UnsaveableError(
                 f"{entry} must hold finite floats, found dtype {value.dtype} with NaN or infinite values or not "
@@ -120,7 +127,10 @@ def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
     """Check every entry against the architecture, then build the network. Args: reader: the file; limits: sizes."""
     where = reader.label
     _check_version(reader)
-    architecture = check_keys(_read_json(reader, "architecture"), f"{where}: architecture", ARCHITECTURE_KEYS)
+    architecture = check_keys(
+        _read_json(reader, "architecture"), f"{where}: architecture", ARCHITECTURE_KEYS, OPTIONAL_ARCHITECTURE_KEYS
+    )
+    schedule, augment = read_schedule(architecture, where), read_augment(architecture, where)
     optimizer = build_optimizer(architecture["optimizer"], where)
     training = check_training(_read_json(reader, "training"), type(optimizer).__name__, where)
     specs = _layer_specs(architecture["layers"], where)
@@ -141,6 +151,7 @@ def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
         layer.set_parameters({name: arrays[f"parameters/{index}/{name}"] for name in parameters})
         layer.set_buffers({name: arrays[f"buffers/{index}/{name}"] for name in buffers})
     net = _network(architecture, optimizer, layers, where)
+    net.schedule, net.augment = schedule, augment
     TrainingState.read(training, arrays, net.parameters(), where).restore(net)
     net.card = card if card is not None else {"fits": []}
     for layer in net.layers:
@@ -276,8 +287,7 @@ def _network(architecture: dict[str, Any], optimizer: Optimizer, layers: list[La
     seed, loss, input_shape = settings["seed"], architecture["loss"], architecture["input_shape"]
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise ModelFileError(f"{where}: the seed must be null or an int >= 0, found {seed!r}")
-    if loss is not None and (not isinstance(loss, str) or loss not in LOSSES):
-        raise ModelFileError(f"{where}: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    loss = build_loss(loss, where)
     if input_shape is not None and (
         not isinstance(input_shape, list)
         or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)
@@ -325,6 +335,9 @@ def resume_training(net: SavedNetwork, path: PathLike) -> None:
         layer.set_buffers(stored.buffers())
     net.optimizer, net.rng, net.history = loaded.optimizer, loaded.rng, loaded.history
     net.card = loaded.card  # the checkpoint's fits, to which this one is appended
+    net.schedule = loaded.schedule  # the run continues its schedule at the checkpoint's step
+    net.augment = loaded.augment
+    net.callback_states = loaded.callback_states  # fit(resume=...) gives them back to its callbacks
     net.input_shape = loaded.input_shape or net.input_shape
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn

@@ -13,12 +13,14 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from glassnet import layers
+from glassnet.augment import build_augmentation, describe_augmentation
 from glassnet.checks import is_int
 from glassnet.errors import GlassnetError, InputError, ModelFileError, UnsaveableError
 from glassnet.io.contract import SavedNetwork
 from glassnet.layers import Activation, Layer
-from glassnet.losses import LOSSES
-from glassnet.optimizers import SGD, Adam, Optimizer
+from glassnet.losses import LOSSES, Loss
+from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from glassnet.schedules import build_schedule, describe_schedule
 
 # Every layer class glassnet exports, but the base class and Activation (it holds Python functions).
 LAYER_TYPES: dict[str, type[Layer]] = {
@@ -26,10 +28,21 @@ LAYER_TYPES: dict[str, type[Layer]] = {
     for name, cls in ((name, getattr(layers, name)) for name in layers.__all__)
     if isinstance(cls, type) and issubclass(cls, Layer) and cls not in (Layer, Activation)
 }
-OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {"SGD": SGD, "Adam": Adam}
-OPTIMIZER_STATE_KEYS: dict[str, frozenset[str]] = {"SGD": frozenset({"velocity"}), "Adam": frozenset({"m", "v"})}
+OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+_ADAM_KEYS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"m", "v"}), frozenset({"m", "v", "step"}))
+_RMSPROP_EXTRAS = ((), ("grad_avg",), ("momentum_buffer",), ("grad_avg", "momentum_buffer"))
+# The sets of state keys one parameter may hold, per optimizer (Adam's "step" is new in this version).
+OPTIMIZER_STATE_KEYS: dict[str, tuple[frozenset[str], ...]] = {
+    "SGD": (frozenset(), frozenset({"velocity"})),
+    "Adam": _ADAM_KEYS,
+    "AdamW": _ADAM_KEYS,
+    "RMSprop": (frozenset(), *(frozenset({"square_avg", *extra}) for extra in _RMSPROP_EXTRAS)),
+    "Adagrad": (frozenset(), frozenset({"sum"})),
+}
+SCALAR_STATE = {"step"}  # per-parameter counts, stored as int64 scalars
 NETWORK_KEYS = ("epochs", "learning_rate", "batch_size", "seed", "verbose")
 ARCHITECTURE_KEYS = {"network", "layers", "loss", "optimizer", "input_shape"}
+OPTIONAL_ARCHITECTURE_KEYS = {"schedule", "augment"}  # written only when the network has one
 
 
 # Building layers --------------------------------------------------------------------------------
@@ -88,6 +101,26 @@ def build_optimizer(value: object, where: str) -> Optimizer:
         raise ModelFileError(f"{where}: the optimizer config is invalid: {error}") from None
 
 
+def read_schedule(architecture: dict[str, Any], where: str) -> Any:
+    """The schedule an architecture stores, or None. Args: architecture: the JSON; where: the file."""
+    return _read_optional(architecture, "schedule", build_schedule, where)
+
+
+def read_augment(architecture: dict[str, Any], where: str) -> Any:
+    """The augmentation an architecture stores, or None. Args: architecture: the JSON; where: the file."""
+    return _read_optional(architecture, "augment", build_augmentation, where)
+
+
+def _read_optional(architecture: dict[str, Any], key: str, build: Any, where: str) -> Any:
+    """build(architecture[key]), None without the key, ModelFileError if invalid."""
+    if key not in architecture:
+        return None
+    try:
+        return build(architecture[key])
+    except (GlassnetError, ValueError, TypeError) as error:
+        raise ModelFileError(f"{where}: architecture.{key} is invalid: {error}") from None
+
+
 def check_keys(
     value: object, where: str, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()
 ) -> dict[str, Any]:
@@ -117,7 +150,7 @@ def describe(net: SavedNetwork) -> dict[str, Any]:
         net: the network.
     """
     seed = int(net.seed) if is_int(net.seed) else None
-    return {
+    described = {
         "network": {
             "epochs": net.epochs,
             "learning_rate": net.learning_rate,
@@ -130,6 +163,14 @@ def describe(net: SavedNetwork) -> dict[str, Any]:
         "optimizer": _describe_optimizer(net.optimizer),
         "input_shape": None if net.input_shape is None else [int(d) for d in net.input_shape],
     }
+    try:
+        if net.schedule is not None:
+            described["schedule"] = describe_schedule(net.schedule)
+        if net.augment is not None:
+            described["augment"] = describe_augmentation(net.augment)
+    except InputError as error:
+        raise UnsaveableError(str(error)) from None
+    return described
 
 
 def describe_layer(index: int, layer: Layer) -> dict[str, Any]:
@@ -162,8 +203,12 @@ def describe_layer(index: int, layer: Layer) -> dict[str, Any]:
     return {"type": kind, "config": layer.config()}
 
 
-def _loss_name(net: SavedNetwork) -> str | None:
-    """The name of the network's built-in loss; None without one. Args: net: the network."""
+def _loss_name(net: SavedNetwork) -> str | dict[str, Any] | None:
+    """The network's built-in loss: its name, or {"type": name, "config": ...} when it has options.
+
+    Args:
+        net: the network; None without a loss.
+    """
     if net.loss is None:
         return None
     name = {cls: name for name, cls in LOSSES.items()}.get(type(net.loss))
@@ -172,7 +217,28 @@ def _loss_name(net: SavedNetwork) -> str | None:
             f"the loss {net.loss!r} is not built in, so a model file cannot store it (glassnet never pickles): "
             'use net.use("mse") or net.use("cross_entropy")'
         )
-    return name
+    config = net.loss.config()
+    return {"type": name, "config": config} if config else name
+
+
+def build_loss(value: object, where: str) -> Loss | None:
+    """The loss an architecture's "loss" entry names: null, a name, or {"type": name, "config": {...}}.
+
+    Args:
+        value: the JSON value.
+        where: the file, for messages.
+    """
+    if value is None:
+        return None
+    kind, config = (value.get("type"), value.get("config")) if isinstance(value, dict) else (value, {})
+    if not isinstance(kind, str) or kind not in LOSSES or not isinstance(config, dict):
+        raise ModelFileError(f"{where}: unknown loss {value!r}; known: {', '.join(LOSSES)}")
+    if isinstance(value, dict):
+        check_keys(value, f"{where}: architecture.loss", {"type", "config"})
+    try:
+        return LOSSES[kind](**config)
+    except (TypeError, ValueError, GlassnetError) as error:
+        raise ModelFileError(f"{where}: the loss config is invalid: {error}") from None
 
 
 def _describe_optimizer(optimizer: Optimizer) -> dict[str, Any]:
@@ -181,6 +247,6 @@ def _describe_optimizer(optimizer: Optimizer) -> dict[str, Any]:
     if OPTIMIZER_TYPES.get(kind) is not type(optimizer):
         raise UnsaveableError(
             f"the optimizer {kind} is not built in, so a model file cannot store it: "
-            "use gn.optimizers.SGD or gn.optimizers.Adam"
+            f"use one of gn.optimizers.{', gn.optimizers.'.join(OPTIMIZER_TYPES)}"
         )
     return {"type": kind, "config": optimizer.config()}

@@ -4,27 +4,29 @@ The same capture serves the rollback of a diverged epoch (glassnet.network.loop)
 training entries of model files and checkpoints (glassnet.io.model_file), which store:
 
     training                    JSON text: epoch, rng (bit-generator state), optimizer (steps, state
-                                keys per parameter), history (its keys)
+                                keys per parameter), history (its keys), and, when fit had
+                                callbacks with state, callbacks ([{type, state}] of numbers)
     optimizer/<param>/<key>     the optimizer's state per parameter (velocity; m, v)
     history/<key>               float64 per-epoch metrics (loss, accuracy, val_loss, ...)
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from glassnet.errors import ModelFileError, UnsaveableError
 from glassnet.io.contract import SavedNetwork
-from glassnet.io.schema import OPTIMIZER_STATE_KEYS, check_keys
+from glassnet.io.schema import OPTIMIZER_STATE_KEYS, SCALAR_STATE, check_keys
 from glassnet.parameter import Parameter
 
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 HISTORY_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
-NONNEGATIVE_STATE = {"v"}  # Adam's second moment: a negative one would give NaN steps
+NONNEGATIVE_STATE = {"v", "square_avg", "sum"}  # second moments: a negative one would give NaN steps
 
 
 @dataclass
@@ -36,12 +38,14 @@ class TrainingState:
         optimizer_steps: the optimizer's step count.
         rng_state: the network generator's bit-generator state.
         history: the per-epoch metrics.
+        callbacks: each callback's type and state after the last epoch (glassnet.network.hooks).
     """
 
     optimizer_state: list[dict[str, np.ndarray]]
     optimizer_steps: int
     rng_state: dict[str, Any]
     history: dict[str, list[float]]
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def capture(cls, net: SavedNetwork) -> TrainingState:
@@ -51,6 +55,7 @@ class TrainingState:
             net.optimizer.steps,
             dict(net.rng.bit_generator.state),
             {key: list(values) for key, values in net.history.items()},
+            copy.deepcopy(net.callback_states),
         )
 
     def restore(self, net: SavedNetwork) -> None:
@@ -63,6 +68,7 @@ class TrainingState:
             net.rng = np.random.Generator(getattr(np.random, self.rng_state["bit_generator"])(0))
             net.rng.bit_generator.state = self.rng_state
         net.history.update({key: list(values) for key, values in self.history.items()})
+        net.callback_states = copy.deepcopy(self.callbacks)
 
     # Files --------------------------------------------------------------------------------------
 
@@ -76,7 +82,7 @@ class TrainingState:
         arrays: dict[str, np.ndarray] = {}
         for index, (state, param) in enumerate(zip(states, params, strict=False)):
             for key, value in state.items():
-                if np.shape(value) != param.shape:
+                if np.shape(value) != (() if key in SCALAR_STATE else param.shape):
                     raise UnsaveableError(
                         f"optimizer state {key!r} of parameter {index} has shape {np.shape(value)}, the parameter "
                         f"{param.shape}: the layers changed since the last step; call net.optimizer.state.clear()"
@@ -90,6 +96,8 @@ class TrainingState:
             "optimizer": {"steps": int(self.optimizer_steps), "state": [sorted(state) for state in states]},
             "history": list(self.history),
         }
+        if any(entry["state"] for entry in self.callbacks):
+            info["callbacks"] = self.callbacks
         return info, arrays
 
     @classmethod
@@ -124,6 +132,10 @@ class TrainingState:
         for index, (keys, param) in enumerate(zip(states, params, strict=False)):
             state = {key: arrays[f"optimizer/{index}/{key}"] for key in keys}
             for key, value in state.items():
+                if key in SCALAR_STATE:
+                    if value.shape != () or value.dtype.kind not in "iu" or not value >= 1:
+                        raise ModelFileError(f"{where}: optimizer/{index}/{key} must be an integer >= 1")
+                    continue
                 bad = value.shape != param.shape or value.dtype.kind != "f" or not np.isfinite(value).all()
                 if bad or (key in NONNEGATIVE_STATE and (value < 0).any()):
                     raise ModelFileError(
@@ -132,7 +144,7 @@ class TrainingState:
                     )
             restored.append(state)
         histories = {key: values.tolist() for key, values in history.items()}
-        return cls(restored, info["optimizer"]["steps"], rng_state, histories)
+        return cls(restored, info["optimizer"]["steps"], rng_state, histories, info.get("callbacks", []))
 
 
 def rng_to_json(state: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +195,8 @@ def state_entries(info: dict[str, Any]) -> set[str]:
 
 def check_training(value: object, optimizer: str, where: str) -> dict[str, Any]:
     """The training JSON checked for structure and types. Args: value: JSON; optimizer: type; where: file."""
-    info = check_keys(value, f"{where}: training", {"epoch", "rng", "optimizer", "history"})
+    info = check_keys(value, f"{where}: training", {"epoch", "rng", "optimizer", "history"}, {"callbacks"})
+    _check_callback_states(info.get("callbacks", []), where)
     if not _count(info["epoch"]):
         raise ModelFileError(f"{where}: training.epoch must be an int >= 0, found {info['epoch']!r}")
     history = info["history"]
@@ -195,11 +208,29 @@ def check_training(value: object, optimizer: str, where: str) -> dict[str, Any]:
     opt = check_keys(info["optimizer"], f"{where}: training.optimizer", {"steps", "state"})
     if not _count(opt["steps"]) or not isinstance(opt["state"], list):
         raise ModelFileError(f"{where}: training.optimizer needs steps (an int >= 0) and state (a list)")
-    allowed = sorted(OPTIMIZER_STATE_KEYS[optimizer])
+    allowed = OPTIMIZER_STATE_KEYS[optimizer]
     for keys in opt["state"]:
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or sorted(keys) not in ([], allowed):
-            raise ModelFileError(f"{where}: training.optimizer.state entries must be [] or {allowed}, not {keys!r}")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or frozenset(keys) not in allowed:
+            accepted = " or ".join(str(sorted(option)) for option in allowed)
+            raise ModelFileError(f"{where}: training.optimizer.state entries must be {accepted}, not {keys!r}")
     return info
+
+
+def _check_callback_states(value: object, where: str) -> None:
+    """Callback states: a list of {"type": name, "state": {name: number or null}}. Args: value: JSON; where: file."""
+    ok = isinstance(value, list) and all(
+        isinstance(entry, dict)
+        and set(entry) == {"type", "state"}
+        and isinstance(entry["type"], str)
+        and isinstance(entry["state"], dict)
+        and all(
+            item is None or (isinstance(item, (int, float)) and not isinstance(item, bool))
+            for item in entry["state"].values()
+        )
+        for entry in value
+    )
+    if not ok:
+        raise ModelFileError(f'{where}: training.callbacks must list {{"type": name, "state": {{name: number}}}}')
 
 
 def _count(value: object) -> bool:

@@ -26,6 +26,7 @@ class LocalStrategy:
     rank = 0
     size = 1
     is_root = True
+    is_local = True  # one process: fit chooses the BLAS threads (glassnet.threads)
 
     @contextmanager
     def session(self, layers: Sequence[Layer], rng: np.random.Generator) -> Iterator[None]:
@@ -67,6 +68,7 @@ class MPIStrategy:
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self.is_root = self.rank == 0
+        self.is_local = False  # the session limits the BLAS threads per rank
         self.buffer = np.empty(0, dtype=np.float32)
 
     @contextmanager

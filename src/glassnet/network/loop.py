@@ -18,35 +18,41 @@ out of training mode and `net.history` holds the completed epochs only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from glassnet.errors import DivergenceError, InputTypeError
+from glassnet.augment import Augmentation
+from glassnet.augment import prepare as prepare_augment
+from glassnet.errors import DivergenceError
 from glassnet.io.state import TrainingState
 from glassnet.metrics import to_labels
 from glassnet.network.data import Labelled, TrainingData
 from glassnet.network.doctor import Doctor
+from glassnet.network.hooks import Callback, CallbackList, EpochFunction
 from glassnet.network.numerics import broken_parameter, quiet
 from glassnet.network.plan import Plan
-from glassnet.network.progress import EpochProgress, epoch_line
+from glassnet.network.progress import RunProgress, epoch_line
 from glassnet.network.targets import check_output_shape
+from glassnet.optimizers import clip_by_global_norm
+from glassnet.schedules import Horizon
+from glassnet.threads import Setting, ThreadTuner
 
 if TYPE_CHECKING:
     from glassnet.network.distributed import Parallel
     from glassnet.network.network import Network
 
 Fit = TypeVar("Fit", bound=Callable[..., Any])
-Callback = Callable[["Network", int, dict[str, float]], Any]
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 
@@ -59,9 +65,13 @@ class Run:
         batch_size: samples per step.
         shuffle: visit the samples in a new random order each epoch.
         verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
-        callbacks: functions called as callback(net, epoch, logs) after each epoch.
+        callbacks: gn.callbacks instances and functions callback(net, epoch, logs) (called after each epoch).
         checkpoint: where to save the model after each epoch, or None.
         parallel: which share of each batch this process computes, and how gradients are shared.
+        horizon: steps per epoch and in the whole run, for the learning-rate schedule.
+        clip_norm: the largest global L2 norm of the gradients of one step, or None (no clipping).
+        resumed: fit resumes a checkpoint (the callbacks take back their saved state).
+        threads: the BLAS threads: an int, "auto" (timed while training) or None (as they are).
         doctor: the observer that names classic failures (network/doctor.py), or None.
     """
 
@@ -69,9 +79,13 @@ class Run:
     batch_size: int
     shuffle: bool
     verbose: int
-    callbacks: list[Callback]
+    callbacks: list[Callback | EpochFunction]
     checkpoint: str | os.PathLike[str] | None
     parallel: Parallel
+    horizon: Horizon
+    clip_norm: float | None = None
+    resumed: bool = False
+    threads: Setting = None
     doctor: Doctor | None = None
 
 
@@ -85,28 +99,39 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
         run: the settings of this fit.
     """
     net.stop_training = False
-    with run.parallel.session(net.layers, net.rng):
-        for epoch in range(len(net.history["loss"]) + 1, run.last_epoch + 1):
-            start = time.perf_counter()
-            logs = train_epoch(net, plan, data.train, run, epoch)
-            if data.validation is not None:
-                validation = data.validation
-                scores = plan.evaluate(validation.x, validation.targets, validation.labels, max(run.batch_size, 256))
-                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
-            logs["seconds"] = time.perf_counter() - start
-            for key in HISTORY_KEYS:
-                if key in logs:
-                    net.history[key].append(logs[key])
-            if run.verbose:
-                print(epoch_line(epoch, run.last_epoch, logs), flush=True)
-            if run.doctor is not None:
-                run.doctor.after_epoch(net, epoch, logs)
-            for callback in run.callbacks:
-                callback(net, epoch, logs)
-            if run.checkpoint is not None and run.parallel.is_root:
-                net.save(run.checkpoint)
-            if net.stop_training:
-                break
+    hooks = CallbackList(run.callbacks, net, run.parallel.is_root)
+    if net.augment is not None:
+        prepare_augment(net.augment, data.train.x.shape[1:])
+    first = len(net.history["loss"]) + 1
+    progress = RunProgress(first, run.last_epoch, len(data.train.x), run.verbose)
+    with run.parallel.session(net.layers, net.rng), tuned_threads(run.threads, run.verbose) as tuner:
+        hooks.train_begin(run.resumed)
+        try:
+            for epoch in range(first, run.last_epoch + 1):
+                start = time.perf_counter()
+                hooks.epoch_begin(epoch)
+                progress.start_epoch(epoch)
+                logs = train_epoch(net, plan, data.train, run, epoch, hooks, tuner, progress)
+                if data.validation is not None:
+                    val = data.validation
+                    scores = plan.evaluate(val.x, val.targets, val.labels, max(run.batch_size, 256))
+                    logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
+                logs["seconds"] = time.perf_counter() - start
+                for key in HISTORY_KEYS:
+                    if key in logs:
+                        net.history[key].append(logs[key])
+                if run.verbose:
+                    progress.write(epoch_line(epoch, run.last_epoch, logs))
+                if run.doctor is not None:
+                    run.doctor.after_epoch(net, epoch, logs)
+                hooks.epoch_end(epoch, logs)
+                if run.checkpoint is not None and run.parallel.is_root:
+                    net.save(run.checkpoint)
+                if net.stop_training:
+                    break
+        finally:
+            progress.close()
+        hooks.train_end()
 
 
 class Snapshot:
@@ -132,7 +157,16 @@ class Snapshot:
         self.state.restore(net)
 
 
-def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) -> dict[str, float]:
+def train_epoch(
+    net: Network,
+    plan: Plan,
+    data: Labelled,
+    run: Run,
+    epoch: int,
+    hooks: CallbackList | None = None,
+    tuner: ThreadTuner | None = None,
+    progress: RunProgress | None = None,
+) -> dict[str, float]:
     """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
 
     Args:
@@ -141,6 +175,9 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
         data: the checked training data.
         run: the settings of this fit.
         epoch: this epoch's number, for messages and the progress bar.
+        hooks: the callbacks' per-batch hooks (None: no callbacks).
+        tuner: sets the BLAS threads of each batch and times it (None: leave them).
+        progress: the run's progress bar (None: a silent one).
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
@@ -148,19 +185,25 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
     snapshot = Snapshot(net)
     order = net.rng.permutation(len(x)) if run.shuffle else np.arange(len(x))
     params = net.parameters()
-    progress = EpochProgress(epoch, run.last_epoch, len(x), run.verbose)
+    progress = progress if progress is not None else RunProgress(epoch, epoch, len(x), 0)
     batches = math.ceil(len(x) / run.batch_size)
     total_loss, correct, seen, last_loss = 0.0, 0, 0, None
-    try:
-        with plan.training(), quiet():
-            for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
-                global_batch = order[start : start + run.batch_size]
-                batch = parallel.shard(global_batch)
-                if len(batch) == 0:  # fewer images than ranks: this rank adds nothing, but takes the same step
-                    parallel.average_gradients(params, 0, len(global_batch))
-                    net.optimizer.step(params)
-                    continue
-                out, batch_targets = plan.forward(x[batch]), targets[batch]
+    hooks = hooks if hooks is not None else CallbackList([], net, True)
+    with plan.training(), quiet():
+        for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
+            hooks.batch_begin(index - 1)
+            if tuner is not None:
+                tuner.before_batch()
+                started = time.perf_counter()
+            global_batch = order[start : start + run.batch_size]
+            batch = parallel.shard(global_batch)
+            inputs = x[batch]
+            if net.augment is not None:  # drawn for the whole global batch on every process
+                inputs = augmented(net.augment, net.rng, inputs, len(global_batch), parallel)
+            if len(batch) == 0:  # fewer images than ranks: this rank adds nothing, but takes the same step
+                parallel.average_gradients(params, 0, len(global_batch))
+            else:
+                out, batch_targets = plan.forward(inputs), targets[batch]
                 check_output_shape(out.shape[1:], batch_targets.shape)
                 value, grad = plan.loss_and_grad(batch_targets, out)
                 if not math.isfinite(value):
@@ -168,38 +211,82 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
                     raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
                 plan.backward(grad)
                 parallel.average_gradients(params, len(batch), len(global_batch))
-                try:
-                    net.optimizer.step(params)
-                except KeyboardInterrupt:  # a half-applied step is no state to keep
-                    snapshot.restore(net)
-                    raise
-                last_loss = value
-                total_loss += value * len(batch)
-                seen += len(batch)
-                if labels is not None:
-                    correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
-                progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
-                if run.doctor is not None:
-                    run.doctor.after_batch(
-                        net, x, batch, batch_targets, value, correct / seen if labels is not None else None
-                    )
-                if STOP.requested and index < batches:
-                    raise KeyboardInterrupt(
-                        f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
-                        f"after that batch's step, net.history holds the {epoch - 1} complete epochs"
-                    )
-        broken = broken_parameter(net.layers)
-        if broken is not None:
-            snapshot.restore(net)
-            raise _diverged(net, x, f"{broken} after its last step", epoch, batches, batches, last_loss)
-    finally:
-        progress.close()
+            if run.clip_norm is not None:
+                clip_by_global_norm(params, run.clip_norm)
+            scheduled_rate(net, run.horizon)
+            try:
+                net.optimizer.step(params)
+            except KeyboardInterrupt:  # a half-applied step is no state to keep
+                snapshot.restore(net)
+                raise
+            if len(batch) == 0:
+                continue
+            last_loss = value
+            if tuner is not None:
+                tuner.after_batch(time.perf_counter() - started, len(global_batch))
+            hooks.batch_end(index - 1, value)
+            total_loss += value * len(batch)
+            seen += len(batch)
+            if labels is not None:
+                correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
+            progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
+            if run.doctor is not None:
+                run.doctor.after_batch(
+                    net, x, batch, batch_targets, value, correct / seen if labels is not None else None
+                )
+            if STOP.requested and index < batches:
+                raise KeyboardInterrupt(
+                    f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
+                    f"after that batch's step, net.history holds the {epoch - 1} complete epochs"
+                )
+    broken = broken_parameter(net.layers)
+    if broken is not None:
+        snapshot.restore(net)
+        raise _diverged(net, x, f"{broken} after its last step", epoch, batches, batches, last_loss)
     parallel.end_epoch(net.layers)
     loss_sum, correct_sum, seen_sum = parallel.sum([total_loss, correct, seen])  # over every process
     logs = {"loss": loss_sum / seen_sum}
     if labels is not None:
         logs["accuracy"] = correct_sum / seen_sum
     return logs
+
+
+def augmented(
+    augment: Augmentation, rng: np.random.Generator, x: np.ndarray, global_size: int, parallel: Parallel
+) -> np.ndarray:
+    """This process's rows of the batch, augmented with draws made for the whole global batch.
+
+    Every process draws for all global_size samples from the network's generator, so the
+    generators stay in step and each sample gets the draw it would get in one process.
+    """
+    drawn = augment.draw(rng, global_size)
+    rows = parallel.shard(np.arange(global_size))  # this process's slice, as shard(global_batch)
+    return augment.apply(x, augment.select(drawn, rows))
+
+
+@contextlib.contextmanager
+def tuned_threads(setting: Setting, verbose: int) -> Iterator[ThreadTuner | None]:
+    """The BLAS thread count of one fit (glassnet.threads), restored when it ends; None leaves BLAS alone."""
+    if setting is None:
+        yield None
+        return
+    tuner = ThreadTuner(setting, verbose)
+    try:
+        yield tuner
+    finally:
+        tuner.close()
+
+
+def run_horizon(samples: int, batch_size: int, last_epoch: int) -> Horizon:
+    """Steps per epoch and in the whole run (every epoch up to last_epoch, the history counted)."""
+    steps_per_epoch = math.ceil(samples / batch_size)
+    return Horizon(steps_per_epoch, steps_per_epoch * max(last_epoch, 1))
+
+
+def scheduled_rate(net: Network, horizon: Horizon) -> None:
+    """Set the optimizer's rate to the network's schedule at the coming step (nothing without a schedule)."""
+    if net.schedule is not None:
+        net.optimizer.learning_rate = net.schedule.rate(net.optimizer.steps, horizon)
 
 
 def _diverged(
@@ -221,25 +308,6 @@ def _diverged(
         batch,
         last_loss,
     )
-
-
-def check_callbacks(callbacks: object) -> list[Callback]:
-    """A list of functions callback(net, epoch, logs), checked now rather than after an epoch.
-
-    Args:
-        callbacks: what the user gave.
-    """
-    if callable(callbacks) or not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
-        raise InputTypeError(
-            f"callbacks must be a list of functions callback(net, epoch, logs), got {type(callbacks).__name__}: "
-            "pass callbacks=[my_callback]"
-        )
-    for index, callback in enumerate(callbacks):
-        if not callable(callback):
-            raise InputTypeError(
-                f"callbacks[{index}] must be a function callback(net, epoch, logs), got {type(callback).__name__}"
-            )
-    return list(callbacks)
 
 
 # Ctrl-C -----------------------------------------------------------------------------------------

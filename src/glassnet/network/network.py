@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from glassnet.augment import Augmentation, check_augment
 from glassnet.checks import check_count, check_flag, check_positive, check_seed, first_non_finite
 from glassnet.errors import DivergenceError, InputTypeError, NotReadyError
 from glassnet.io import model_file
@@ -25,15 +26,18 @@ from glassnet.network.diagnoses import Diagnosis
 from glassnet.network.distributed import strategy
 from glassnet.network.doctor import Doctor
 from glassnet.network.gradcheck import NetworkGradientCheck, check_network
-from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, interruptible, train
+from glassnet.network.hooks import Callback, EpochFunction, check_callbacks
+from glassnet.network.loop import HISTORY_KEYS, Run, interruptible, run_horizon, train
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
 from glassnet.network.rollback import CallState
 from glassnet.network.summary import summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
+from glassnet.schedules import Schedule, check_schedule
+from glassnet.threads import get_threads
 
-__all__ = ["Callback", "Network"]
+__all__ = ["Callback", "EpochFunction", "Network"]
 
 
 class Network:
@@ -46,6 +50,8 @@ class Network:
         optimizer: "sgd", "momentum" (SGD, momentum 0.9), "adam", or a gn.optimizers instance.
         seed: seed of the network's generator (initial weights, shuffling, dropout); None: random.
         verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
+        schedule: a gn.schedules schedule setting the learning rate before every optimizer step
+            (None: the optimizer's rate stays as it is).
 
     Shapes:
         x (N, ...) as the first layer takes it -> predict gives (N, ...) of the last layer.
@@ -59,6 +65,7 @@ class Network:
         optimizer: str | Optimizer = "sgd",
         seed: int | None = None,
         verbose: int = 1,
+        schedule: Schedule | None = None,
     ) -> None:
         self.epochs = check_count(epochs, "epochs")
         self.learning_rate = check_positive(learning_rate, "learning_rate", "0.01")
@@ -66,6 +73,8 @@ class Network:
         self.optimizer: Optimizer = get_optimizer(optimizer, self.learning_rate)
         self.seed = check_seed(seed)
         self.verbose = check_count(verbose, "verbose", minimum=0)
+        self.schedule = check_schedule(schedule)
+        self.augment: Augmentation | None = None  # set by fit(augment=...), kept for later fits and saved
         self.rng = np.random.default_rng(seed)
         self.layers: list[Layer] = []
         self.loss: Loss | None = None
@@ -73,6 +82,7 @@ class Network:
         self.input_shape: tuple[int, ...] | None = None  # one sample's shape, as last given or loaded
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
+        self.callback_states: list[dict[str, Any]] = []  # the callbacks' states after the last epoch, for checkpoints
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
         self.card: dict[str, Any] = {"fits": []}  # what made this model, one record per fit (network/card.py)
         self.diagnoses: list[Diagnosis] = []  # the training doctor's findings in the last fit (network/doctor.py)
@@ -170,11 +180,14 @@ class Network:
         validation_data: tuple[object, object] | None = None,
         validation_split: float = 0.0,
         shuffle: bool = True,
-        callbacks: Sequence[Callback] = (),
+        callbacks: Sequence[Callback | EpochFunction] = (),
         verbose: int | None = None,
         checkpoint: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
         distributed: bool = False,
+        schedule: Schedule | None = None,
+        clip_norm: float | None = None,
+        augment: Augmentation | None = None,
         doctor: bool = True,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
@@ -188,6 +201,17 @@ class Network:
         resume=PATH first loads such a checkpoint of this same network (weights, optimizer state,
         generator, history); `epochs` then counts the whole run, so epochs=3 from a checkpoint
         written after epoch 1 trains epochs 2 and 3, and nothing when the checkpoint is further on.
+
+        schedule= replaces the network's learning-rate schedule (kept for later fits and saved);
+        it is evaluated before every optimizer step, at the optimizer's step count, and overrides
+        learning_rate. A resumed run takes the checkpoint's schedule and continues it where it was.
+
+        clip_norm=C scales the gradients of each step so that their global L2 norm is at most C
+        (torch.nn.utils.clip_grad_norm_), after they are averaged over processes.
+
+        augment=gn.augment.RandomAffine(...) (or Elastic, Compose) transforms each training batch
+        with draws from the network's generator (never validation data, predict or evaluate); like
+        schedule, it is kept for later fits and saved in the model file.
 
         distributed=True, under `mpiexec -n K`, trains data-parallel over MPI: each rank computes a
         share of every batch, gradients are averaged, only rank 0 prints and saves checkpoints
@@ -209,8 +233,12 @@ class Network:
         verbose = check_count(self.verbose if verbose is None else verbose, "verbose", minimum=0)
         rate = None if learning_rate is None else check_positive(learning_rate, "learning_rate", "0.01")
         shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
+        schedule = check_schedule(schedule)
+        clip = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "1.0")
+        augment = check_augment(augment)
         parallel = strategy(check_flag(distributed, "distributed"))
         before, card_before = CallState(self), copy.deepcopy(self.card)
+        schedule_before, augment_before = self.schedule, self.augment
         try:
             data = prepare(self, x, y, validation_data, validation_split)
             if resume is not None:
@@ -220,19 +248,37 @@ class Network:
                 describe(self)  # a network a checkpoint cannot hold fails now, not after an epoch
             if rate is not None:
                 self.optimizer.learning_rate = rate
+            if schedule is not None:
+                self.schedule = schedule
+            if augment is not None:
+                self.augment = augment
             last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
             verbose = verbose if parallel.is_root else 0
             record_fit(self, x, y, validation_data, last_epoch - len(self.history["loss"]), batch_size, shuffle)
             self.card["fits"][-1]["settings"] |= card_settings(validation_split, callbacks, resume, parallel.size > 1)
             watcher = Doctor(print if verbose else None) if check_flag(doctor, "doctor") else None
             self.diagnoses = watcher.findings if watcher is not None else []
-            run = Run(last_epoch, batch_size, shuffle, verbose, callbacks, checkpoint, parallel, watcher)
+            horizon = run_horizon(len(data.train.x), batch_size, last_epoch)
+            run = Run(
+                last_epoch,
+                batch_size,
+                shuffle,
+                verbose,
+                callbacks,
+                checkpoint,
+                parallel,
+                horizon,
+                clip_norm=clip,
+                resumed=resume is not None,
+                threads=get_threads() if parallel.is_local else None,  # under MPI the session sets them
+                doctor=watcher,
+            )
             train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
         except Exception as error:
             # A failed call changes nothing; a divergence after complete epochs keeps them (documented).
             if not isinstance(error, DivergenceError) or len(self.history["loss"]) == before.epochs:
                 before.restore(self)
-                self.card = card_before
+                self.card, self.schedule, self.augment = card_before, schedule_before, augment_before
             raise
         return self
 

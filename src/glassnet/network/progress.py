@@ -1,40 +1,58 @@
-"""What fit prints: a tqdm bar per epoch and one line of metrics when an epoch ends."""
+"""What fit prints: one tqdm bar over the whole run and one line of metrics when an epoch ends."""
 
 from __future__ import annotations
 
 import sys
-import time
 
 from tqdm import tqdm
 
 
-class EpochProgress:
-    """A progress bar over one epoch's images (verbose=1), showing loss, accuracy and images/s."""
+class RunProgress:
+    """One progress bar over every image of a fit's epochs (verbose=1): the whole run's ETA, one images/s figure.
 
-    def __init__(self, epoch: int, epochs: int, total: int, verbose: int) -> None:
+    Args:
+        first_epoch, last_epoch: the epochs this fit trains.
+        images: training images per epoch.
+        verbose: the bar shows for 1 only.
+    """
+
+    def __init__(self, first_epoch: int, last_epoch: int, images: int, verbose: int) -> None:
         self.bar = None
-        self.start = time.perf_counter()
+        self.last_epoch = last_epoch
         if verbose == 1:
             self.bar = tqdm(
-                total=total,
-                desc=f"Epoch {epoch}/{epochs}",
+                total=images * max(last_epoch - first_epoch + 1, 0),
+                desc=f"Epoch {first_epoch}/{last_epoch}",
                 unit="img",
+                unit_scale=True,
                 leave=False,
                 file=sys.stderr,
                 mininterval=0.5,
                 dynamic_ncols=True,
             )
 
+    def start_epoch(self, epoch: int) -> None:
+        """Show which epoch runs."""
+        if self.bar is not None:
+            self.bar.set_description(f"Epoch {epoch}/{self.last_epoch}", refresh=False)
+
     def update(self, images: int, loss: float, accuracy: float | None) -> None:
         """Advance by one batch and refresh the shown metrics."""
         if self.bar is None:
             return
         self.bar.update(images)
-        rate = self.bar.n / max(time.perf_counter() - self.start, 1e-9)
-        shown = {"loss": f"{loss:.4f}", "img/s": f"{rate:,.0f}"}
+        shown = {"loss": f"{loss:.4f}"}
         if accuracy is not None:
             shown["acc"] = f"{accuracy:.4f}"
         self.bar.set_postfix(shown, refresh=False)
+
+    def write(self, line: str) -> None:
+        """Print a line above the bar (to stdout)."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stdout)
+            sys.stdout.flush()
+        else:
+            print(line, flush=True)
 
     def close(self) -> None:
         """Remove the bar."""

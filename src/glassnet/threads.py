@@ -1,0 +1,148 @@
+"""How many BLAS threads fit trains with: a number, or "auto" (the default), measured while training.
+
+On a machine where another program computes on the same cores, BLAS threads that wait for each
+other spin against it, and an epoch can become tens of times slower; one thread would have been
+fast. "auto" does not guess: it times the first batches of a fit with each candidate count (1,
+half the cores, all of them), keeps the fastest, and measures again when the step time jumps
+(another program started). `set_threads(None)` leaves BLAS as it is. Only fit is tuned; the
+count in force before fit is restored when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from typing import Any
+
+from glassnet.checks import is_int
+from glassnet.errors import InputError
+
+Setting = int | str | None
+_setting: Setting = "auto"
+
+WARMUP = 1  # untimed batches before measuring (first-touch allocations, caches)
+ROUNDS = 3  # timed batches per candidate
+RECHECK_FACTOR = 1.5  # re-measure when recent steps are this much slower than the chosen count's
+WARN_FACTOR = 2.0  # say so once when even the best count is this much slower than at the start
+RECENT = 5  # batches in the running median
+MIN_GAP = 50  # batches between two re-measurements
+
+
+def set_threads(threads: Setting) -> None:
+    """Choose the BLAS threads of fit: an int >= 1, "auto" (measure; the default) or None (leave BLAS alone).
+
+    Args:
+        threads: the count, "auto" or None.
+    """
+    global _setting
+    _setting = check_threads(threads)
+
+
+def get_threads() -> Setting:
+    """The current setting: an int, "auto" or None."""
+    return _setting
+
+
+def check_threads(threads: object) -> Setting:
+    """An int >= 1, "auto" or None, or a clear error."""
+    if threads is None or threads == "auto" or (is_int(threads) and int(threads) >= 1):
+        return threads if not is_int(threads) else int(threads)  # type: ignore[return-value]
+    raise InputError(f'threads must be an int >= 1, "auto" or None, got {threads!r}: e.g. gn.set_threads(1)')
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class ThreadTuner:
+    """The BLAS thread count of one fit: fixed, or chosen by timing batches ("auto").
+
+    Args:
+        setting: an int, "auto" or None (see set_threads).
+        verbose: print the one-time slow-down note when > 0.
+    """
+
+    def __init__(self, setting: Setting, verbose: int) -> None:
+        from threadpoolctl import ThreadpoolController
+
+        self.verbose = verbose
+        self.controller = ThreadpoolController().select(user_api="blas")
+        self.original = self.controller.limit(limits=None)  # to restore what was in force
+        most = max([info["num_threads"] for info in self.controller.info()] + [1])
+        self.auto = setting == "auto" and most > 1 and bool(self.controller.lib_controllers)
+        self.candidates = sorted({1, max(most // 2, 1), most})
+        self.current = most if setting in (None, "auto") else int(setting)
+        if isinstance(setting, int):
+            self._use(setting)
+        self.queue: list[int] = []  # candidates still to time, one entry per timed batch
+        self.timings: dict[int, list[float]] = {}
+        self.recent: list[float] = []
+        self.reference: float | None = None  # seconds per sample of the chosen count
+        self.first: float | None = None  # the first measurement's best
+        self.since_check, self.warned, self.batches = 0, False, 0
+        if self.auto:
+            self._measure()
+
+    def _use(self, threads: int) -> None:
+        self.controller.limit(limits=threads)
+        self.current = threads
+
+    def _measure(self) -> None:
+        self.queue = [self.current] * WARMUP + [c for c in self.candidates for _ in range(ROUNDS)]
+        self.timings = {c: [] for c in self.candidates}
+        self.warming = WARMUP
+
+    def before_batch(self) -> None:
+        """Set the count of the coming batch."""
+        if self.auto and self.queue and self.queue[0] != self.current:
+            self._use(self.queue[0])
+
+    def after_batch(self, seconds: float, samples: int) -> None:
+        """Record a batch's time; choose or re-check the count (auto only)."""
+        if not self.auto:
+            return
+        per_sample = seconds / max(samples, 1)
+        if self.queue:
+            self.queue.pop(0)
+            if self.warming:
+                self.warming -= 1
+            else:
+                self.timings[self.current].append(per_sample)
+            if not self.queue:
+                self._choose()
+            return
+        self.recent = [*self.recent[-(RECENT - 1) :], per_sample]
+        self.since_check += 1
+        slow = len(self.recent) == RECENT and statistics.median(self.recent) > RECHECK_FACTOR * (self.reference or 0)
+        if slow and self.since_check >= MIN_GAP:
+            self._measure()
+
+    def _choose(self) -> None:
+        best = min(self.candidates, key=lambda c: min(self.timings[c]))
+        self.reference = min(self.timings[best])
+        self._use(best)
+        self.recent, self.since_check = [], 0
+        if self.first is None:
+            self.first = self.reference
+        elif self.reference > WARN_FACTOR * self.first and not self.warned and self.verbose:
+            self.warned = True
+            print(
+                f"glassnet: training became {self.reference / self.first:.1f}x slower than its first batches "
+                f"(another program may be using the cores); now on {best} BLAS thread{'s' * (best != 1)}. "
+                "Set the count with --threads N or gn.set_threads(N).",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def describe(self) -> dict[str, Any]:
+        """The count in force and what was measured (seconds per sample by count)."""
+        return {"threads": self.current, "measured": {c: min(t) for c, t in self.timings.items() if t}}
+
+    def close(self) -> None:
+        """Restore the count in force before the fit."""
+        self.original.restore_original_limits()

@@ -1,0 +1,65 @@
+"""gn.set_threads and the "auto" tuner: its choices from batch timings fed by hand, and fit's thread counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import glassnet as gn
+from glassnet.errors import InputError
+from glassnet.threads import MIN_GAP, ThreadTuner
+
+
+def blas_threads() -> int:
+    return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+
+
+@pytest.fixture(autouse=True)
+def default_setting():
+    yield
+    gn.set_threads("auto")
+
+
+def test_set_threads_checks_its_argument() -> None:
+    for good in (1, np.int64(2), "auto", None):
+        gn.set_threads(good)
+        assert gn.get_threads() == good
+    with pytest.raises(InputError, match=r'threads must be an int >= 1, "auto" or None, got 0'):
+        gn.set_threads(0)
+    with pytest.raises(InputError, match="got 'fast'"):
+        gn.set_threads("fast")
+
+
+def test_fit_trains_with_the_count_set_and_restores_it() -> None:
+    before, seen = blas_threads(), []
+    gn.set_threads(1)
+    net = gn.Network(batch_size=8, verbose=0, seed=0).add(gn.Dense(4, 2)).add(gn.Softmax()).use("cross_entropy")
+    spy = gn.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(blas_threads()))
+    net.fit(np.zeros((16, 4)), np.zeros(16, dtype=int), callbacks=[spy])
+    assert seen == [1, 1] and blas_threads() == before
+
+
+def feed(tuner: ThreadTuner, seconds: dict[int, float], batches: int) -> None:
+    for _ in range(batches):
+        tuner.before_batch()
+        tuner.after_batch(seconds[tuner.current] * 10, 10)
+
+
+def test_auto_keeps_the_fastest_count_and_measures_again_when_steps_slow_down(capsys) -> None:
+    tuner = ThreadTuner("auto", verbose=1)
+    try:
+        if not tuner.auto:
+            pytest.skip("BLAS runs one thread here: nothing to choose")
+        most = max(tuner.candidates)
+        quiet = {c: 1.0 / c for c in tuner.candidates}  # alone: more threads are faster
+        feed(tuner, quiet, 1 + 3 * len(tuner.candidates))
+        assert tuner.current == most and blas_threads() == most
+        busy = {c: (1.5 if c == 1 else 20.0) for c in tuner.candidates}  # another program: spinning threads lose
+        feed(tuner, busy, MIN_GAP - 1)
+        assert tuner.current == most  # not yet: re-checks are at least MIN_GAP batches apart
+        feed(tuner, busy, 2 + 1 + 3 * len(tuner.candidates))
+        assert tuner.current == 1 and blas_threads() == 1
+        assert "became" in capsys.readouterr().err  # 1.5 per sample vs 1/most at first: said once
+    finally:
+        tuner.close()
