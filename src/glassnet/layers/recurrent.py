@@ -33,7 +33,8 @@ class Recurrent(Layer):
 
     A subclass sets `gates` and `name`, and writes `steps` (the forward loop over time) and
     `back_steps` (backpropagation through time). `forward(x, initial_state)` takes an optional
-    state; after `backward`, `initial_state_grad` holds its gradient.
+    state and leaves the last one in `final_state` (to continue from); after `backward`,
+    `initial_state_grad` holds the initial state's gradient.
 
     Args:
         in_features: F, the features of each time step.
@@ -52,6 +53,7 @@ class Recurrent(Layer):
     bias: Parameter | None = None
     bias_h: Parameter | None = None  # the GRU's bias inside its reset gate
     cache: dict[str, np.ndarray] | None = None  # what forward keeps for backward
+    final_state: State | None = None  # the state after the last forward's last step
 
     def __init__(self, in_features: int, hidden: int, return_sequences: bool = False) -> None:
         self.in_features = check_size(in_features, "in_features", self.name)
@@ -117,6 +119,7 @@ class Recurrent(Layer):
         self.given_state = initial_state is not None
         start = self.start_state(initial_state, x)
         states = self.steps(projected.reshape(steps, n, -1), start)  # (T, N, H), time first
+        self.final_state = self.end_state(states)
         out: np.ndarray = states.transpose(1, 0, 2) if self.return_sequences else states[-1]  # (N, T, H) or (N, H)
         return out
 
@@ -153,6 +156,11 @@ class Recurrent(Layer):
             zeros = np.zeros((len(x), self.hidden), dtype=x.dtype)
             return zeros
         return self.check_state(np.asarray(given), x)
+
+    def end_state(self, states: np.ndarray) -> State:
+        """The state after the last step, to continue from (sampling one step at a time)."""
+        last: np.ndarray = states[-1]
+        return last
 
     def check_state(self, state: np.ndarray, x: np.ndarray) -> np.ndarray:
         """One initial state array (N, H) in the input's dtype, or a clear error."""

@@ -114,6 +114,9 @@ class LSTM(Recurrent):
         self.stored().update(gates=gates, states=states, cells=cells, first_h=state[0], first_c=state[1])
         return states
 
+    def end_state(self, states: np.ndarray) -> State:
+        return states[-1], self.stored()["cells"][-1]
+
     def back_steps(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, State]:
         cache = self.stored()
         gates, cells, hid = cache["gates"], cache["cells"], self.hidden
