@@ -38,6 +38,20 @@ LAYER_CASES: list[LayerCase] = [
     ("batchnorm-features-train", lambda: gn.BatchNorm(4), (6, 4), True),
     ("batchnorm-images-train", lambda: gn.BatchNorm(2), (3, 4, 5, 2), True),
     ("batchnorm-inference", lambda: gn.BatchNorm(4), (6, 4), False),
+    ("rnn-tanh-last", lambda: gn.RNN(3, 4), (2, 5, 3), False),
+    ("rnn-relu-sequences", lambda: gn.RNN(3, 4, return_sequences=True, activation="relu"), (2, 4, 3), False),
+    ("lstm-last", lambda: gn.LSTM(3, 4), (2, 5, 3), False),
+    ("lstm-sequences-one-step", lambda: gn.LSTM(2, 3, return_sequences=True), (3, 1, 2), False),
+    ("lstm-sequences-hidden-1", lambda: gn.LSTM(2, 1, return_sequences=True), (2, 7, 2), False),
+    ("gru-last", lambda: gn.GRU(3, 5), (2, 6, 3), False),
+    ("gru-sequences", lambda: gn.GRU(4, 2, return_sequences=True), (3, 4, 4), False),
+    ("layernorm-sequences", lambda: gn.LayerNorm(6), (2, 3, 6), False),
+    ("layernorm-features", lambda: gn.LayerNorm(5), (4, 5), False),
+    ("attention-2-heads", lambda: gn.MultiHeadAttention(6, 2), (2, 4, 6), False),
+    ("attention-causal-1-head", lambda: gn.MultiHeadAttention(4, 1, causal=True), (2, 5, 4), False),
+    ("time-dense", lambda: gn.TimeDense(3, 5), (2, 4, 3), False),
+    ("positional-embedding", lambda: gn.PositionalEmbedding(6, 3), (2, 4, 3), False),
+    ("transformer-block-causal", lambda: gn.TransformerBlock(4, 2, 8, causal=True), (2, 3, 4), False),
 ]
 
 CASE_IDS = [case[0] for case in LAYER_CASES]

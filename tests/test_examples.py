@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -84,3 +85,38 @@ def test_every_example_has_help(tmp_path, name):
 def test_mnist_cnn_example_reaches_99_percent(tmp_path):
     out = run_example("mnist_cnn.py", cwd=tmp_path)
     assert reported_accuracy(out) >= 0.99
+
+
+@pytest.mark.parametrize("name", ["char_lm.py", "transformer_reverse.py"])
+def test_sequence_examples_have_help(tmp_path, name):
+    assert "--epochs" in run_example(name, "--help", cwd=tmp_path)
+
+
+def test_char_lm_learns_a_text_the_test_writes(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # tiny products: a second thread only spins
+    text = tmp_path / "text.txt"
+    text.write_text("hello world, this is glassnet learning to spell. " * 60, encoding="utf-8")
+    out = run_example(
+        "char_lm.py", str(text), "--epochs", "15", "--length", "16", "--hidden", "32", "--sample", "40", cwd=tmp_path
+    )
+    match = re.search(r"final loss (\d+\.\d+) per character \(uniform guessing: (\d+\.\d+)\)", out)
+    assert match, out
+    final, uniform = float(match.group(1)), float(match.group(2))
+    assert uniform == pytest.approx(math.log(len(set(text.read_text()))), abs=1e-4)  # 17 distinct characters
+    assert final < 0.25 * uniform, out
+    sample = out.split("sample at temperature 0.8:\n")[1].strip()
+    assert len(sample) == 41 and set(sample) <= set(text.read_text())
+
+
+def test_transformer_example_copies_sequences(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    args = ("--task", "copy", "--epochs", "3", "--samples", "1500", "--dim", "16")
+    out = run_example("transformer_reverse.py", *args, cwd=tmp_path)
+    assert reported_accuracy(out) >= 0.9, out
+
+
+@pytest.mark.slow
+def test_transformer_example_reverses_sequences_to_99_percent(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    out = run_example("transformer_reverse.py", "--task", "reverse", "--epochs", "15", cwd=tmp_path)
+    assert reported_accuracy(out) >= 0.99, out

@@ -67,6 +67,9 @@ class MSE(Loss):
 class CrossEntropy(Loss):
     """Mean over the batch of -sum(y_true * log(y_pred)), y_pred being probabilities.
 
+    For sequences (N, T, classes) the mean is over every step's distribution (N * T of them), as
+    Keras and PyTorch average a per-token loss; for (N, classes) that is the batch.
+
     After a Softmax layer the Network calls `from_logits` instead, which is exact and stable.
     With label_smoothing e the targets become y_true * (1 - e) + e / classes (PyTorch's and
     Keras's label smoothing).
@@ -75,7 +78,8 @@ class CrossEntropy(Loss):
         label_smoothing: the share of each target spread evenly over the classes, in [0, 1).
 
     Shapes:
-        y_true (N, classes) one-hot or probabilities, y_pred (N, classes) -> a float.
+        y_true (N, classes) one-hot or probabilities, y_pred (N, classes) -> a float;
+        or (N, T, classes) each.
     """
 
     name = "cross_entropy"
@@ -96,23 +100,23 @@ class CrossEntropy(Loss):
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         log_p = np.log(np.clip(y_pred, np.finfo(y_pred.dtype).tiny, 1))
-        return float(-(self.smooth(y_true, y_pred.dtype) * log_p).sum() / len(y_pred))
+        return float(-(self.smooth(y_true, y_pred.dtype) * log_p).sum() / distributions(y_pred))
 
     def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         p = np.clip(y_pred, np.finfo(y_pred.dtype).tiny, 1)
-        grad: np.ndarray = -self.smooth(y_true, y_pred.dtype) / p / y_pred.dtype.type(len(y_pred))
+        grad: np.ndarray = -self.smooth(y_true, y_pred.dtype) / p / y_pred.dtype.type(distributions(y_pred))
         return grad
 
     def loss_from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> float:
         """The loss of softmax(logits), from a log-softmax that never takes log(0)."""
-        return float(-(self.smooth(y_true, logits.dtype) * log_softmax(logits)).sum() / len(logits))
+        return float(-(self.smooth(y_true, logits.dtype) * log_softmax(logits)).sum() / distributions(logits))
 
     def from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss of softmax(logits) and its gradient with respect to the logits: (p - y) / N."""
         y_true = self.smooth(y_true, logits.dtype)
         log_p = log_softmax(logits)
-        grad = (np.exp(log_p) - y_true) / logits.dtype.type(len(logits))
-        return float(-(y_true * log_p).sum() / len(logits)), grad
+        grad = (np.exp(log_p) - y_true) / logits.dtype.type(distributions(logits))
+        return float(-(y_true * log_p).sum() / distributions(logits)), grad
 
 
 class FunctionLoss(Loss):
@@ -156,6 +160,11 @@ def get_loss(loss: str | Loss | LossFn, loss_prime: Callable[..., np.ndarray] | 
         f"use() takes a loss name ({', '.join(sorted(LOSSES))}), a gn.Loss, or two functions "
         f"(loss, loss_prime); got {type(loss).__name__} and {type(loss_prime).__name__}"
     )
+
+
+def distributions(y_pred: np.ndarray) -> int:
+    """How many distributions the last axis holds: N for (N, classes), N * T for (N, T, classes)."""
+    return y_pred.size // y_pred.shape[-1] if y_pred.ndim else 1
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ class Layer:
     # nobody needs dLoss/dData then, so backward may skip that product and return None
     preferred_init: str | None = None  # "he" on the ReLU family: the layer before draws He weights
     rng: np.random.Generator | None = None  # the generator of a layer that draws while training (Dropout)
+    takes_indices: bool = False  # True on Embedding: a Network passes integer inputs to it unchanged
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Compute the output for a batch x."""

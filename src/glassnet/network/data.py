@@ -76,7 +76,8 @@ def labelled(net: Network, x: object, y: object, x_name: str = "x", y_name: str 
     array, output = network_inputs(net, x, x_name)
     net.input_shape = tuple(array.shape[1:])
     distributions = isinstance(net.loss, CrossEntropy)
-    targets, labels = prepare_targets(y, len(array), output, array.dtype, distributions, y_name)
+    dtype = array.dtype if array.dtype.kind == "f" else net.dtype or np.dtype(np.float32)  # token ids: floats
+    targets, labels = prepare_targets(y, len(array), output, dtype, distributions, y_name)
     return Labelled(array, targets, labels)
 
 
@@ -125,6 +126,8 @@ def network_inputs(net: Network, x: object, name: str = "x") -> tuple[np.ndarray
         raise NotReadyError("the network has no layers: add some with net.add(gn.Dense(...)) first")
     array = as_input_array(x, name)
     output = _check_sample_shape(net, array.shape, name)
+    if net.layers[0].takes_indices and array.dtype.kind in "iu":
+        return array, output  # token ids for an Embedding stay integers; it checks their range
     floating = np.issubdtype(array.dtype, np.floating)
     return cast_input(array, net.dtype or (array.dtype if floating else np.dtype(np.float32)), name), output
 

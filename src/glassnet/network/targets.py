@@ -28,8 +28,10 @@ def prepare_targets(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Targets for the loss and the integer labels for accuracy (None for N-D targets).
 
-    Integer labels (N,) become one-hot rows, one column per output; anything else is used as
-    given, its labels being each row's argmax, or score > 0.5 for one column (metrics.to_labels).
+    Integer labels (N,) become one-hot rows, one column per output; integer labels (N, T) for a
+    network giving (N, T, classes) become one-hot rows per step (labels None: no accuracy is
+    kept for them); anything else is used as given, its labels being each row's argmax, or
+    score > 0.5 for one column (metrics.to_labels).
     With distributions=True (cross-entropy) each row of 2-D targets must be one-hot or hold
     probabilities summing to 1: soft targets, as label smoothing makes, are fine.
 
@@ -48,6 +50,9 @@ def prepare_targets(
     if len(y) != n:
         raise ShapeError(f"x and {name} must have one entry per sample, got {n} samples in x and {len(y)} in {name}")
     classes = output[0] if output is not None and len(output) == 1 else None
+    last = output[-1] if output else None
+    if y.dtype.kind in "biu" and output is not None and last is not None and _one_label_per_step(y.shape, output):
+        return _step_labels(y, last, dtype, name), None
     if y.ndim == 1 and y.dtype.kind in "biu" and classes != 1:
         return _labels(y, output, dtype, name)
     targets = cast_input(y, dtype, name)
@@ -90,6 +95,30 @@ def _labels(y: np.ndarray, output: Shape | None, dtype: np.dtype, name: str) -> 
             f"{low} to {high}: {fix}"
         )
     return one_hot(labels, classes, dtype), labels
+
+
+def _one_label_per_step(shape: tuple[int, ...], output: Shape) -> bool:
+    """True for labels (N, T, ...) of a network giving (N, T, ..., classes), classes > 1."""
+    steps = tuple(output[:-1])
+    return (
+        len(shape) >= 2
+        and len(steps) == len(shape) - 1
+        and all(s in (None, g) for s, g in zip(steps, shape[1:], strict=True))
+        and output[-1] not in (None, 1)
+    )
+
+
+def _step_labels(y: np.ndarray, classes: int, dtype: np.dtype, name: str) -> np.ndarray:
+    """One-hot targets from integer labels, one per step. Shapes: y (N, T) -> (N, T, classes)."""
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= classes:
+        raise InputError(
+            f"labels must be in [0, {classes}) for a network with {classes} outputs per step, got {name} "
+            f"values from {low} to {high}: remap them, or give the last layer {max(high + 1, classes)} outputs"
+        )
+    targets = np.zeros((*y.shape, classes), dtype=dtype)
+    np.put_along_axis(targets, y.astype(np.int64)[..., None], 1, axis=-1)
+    return targets
 
 
 def check_output_shape(output: Shape, shape: tuple[int, ...], name: str = "y") -> None:
