@@ -34,7 +34,7 @@ import numpy as np
 from glassnet.errors import DivergenceError, InputTypeError
 from glassnet.io.state import TrainingState
 from glassnet.metrics import to_labels
-from glassnet.network.data import Labelled, TrainingData
+from glassnet.network.data import Labelled, Streamed, TrainingData
 from glassnet.network.numerics import broken_parameter, quiet
 from glassnet.network.plan import Plan
 from glassnet.network.progress import EpochProgress, epoch_line
@@ -127,40 +127,43 @@ class Snapshot:
         self.state.restore(net)
 
 
-def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) -> dict[str, float]:
+def train_epoch(net: Network, plan: Plan, data: Labelled | Streamed, run: Run, epoch: int) -> dict[str, float]:
     """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
 
     Args:
         net: the network to train.
         plan: its layers as run.
-        data: the checked training data.
+        data: the checked training data (arrays, or a dataset object read batch by batch).
         run: the settings of this fit.
         epoch: this epoch's number, for messages and the progress bar.
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
-    x, targets, labels, parallel = data.x, data.targets, data.labels, run.parallel
+    parallel, count = run.parallel, len(data)
     snapshot = Snapshot(net)
-    order = net.rng.permutation(len(x)) if run.shuffle else np.arange(len(x))
+    order = net.rng.permutation(count) if run.shuffle else np.arange(count)
     params = net.parameters()
-    progress = EpochProgress(epoch, run.last_epoch, len(x), run.verbose)
-    batches = math.ceil(len(x) / run.batch_size)
-    total_loss, correct, seen, last_loss = 0.0, 0, 0, None
+    progress = EpochProgress(epoch, run.last_epoch, count, run.verbose)
+    batches = math.ceil(count / run.batch_size)
+    total_loss, correct, seen, last_loss, has_labels = 0.0, 0, 0, None, True
+    x = np.zeros(0)
     try:
         with plan.training(), quiet():
-            for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
+            for index, start in enumerate(range(0, count, run.batch_size), start=1):
                 global_batch = order[start : start + run.batch_size]
                 batch = parallel.shard(global_batch)
                 if len(batch) == 0:  # fewer images than ranks: this rank adds nothing, but takes the same step
                     parallel.average_gradients(params, 0, len(global_batch))
                     net.optimizer.step(params)
                     continue
-                out, batch_targets = plan.forward(x[batch]), targets[batch]
+                x, batch_targets, batch_labels = data.batch(batch)
+                has_labels = batch_labels is not None
+                out = plan.forward(x)
                 check_output_shape(out.shape[1:], batch_targets.shape)
                 value, grad = plan.loss_and_grad(batch_targets, out)
                 if not math.isfinite(value):
                     snapshot.restore(net)
-                    raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
+                    raise _diverged(net, _inputs(data, x), f"the loss became {value}", epoch, index, batches, last_loss)
                 plan.backward(grad)
                 parallel.average_gradients(params, len(batch), len(global_batch))
                 try:
@@ -171,9 +174,9 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
                 last_loss = value
                 total_loss += value * len(batch)
                 seen += len(batch)
-                if labels is not None:
-                    correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
-                progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
+                if batch_labels is not None:
+                    correct += int(np.count_nonzero(to_labels(out) == batch_labels))
+                progress.update(len(global_batch), total_loss / seen, correct / seen if has_labels else None)
                 if STOP.requested and index < batches:
                     raise KeyboardInterrupt(
                         f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
@@ -182,15 +185,20 @@ def train_epoch(net: Network, plan: Plan, data: Labelled, run: Run, epoch: int) 
         broken = broken_parameter(net.layers)
         if broken is not None:
             snapshot.restore(net)
-            raise _diverged(net, x, f"{broken} after its last step", epoch, batches, batches, last_loss)
+            raise _diverged(net, _inputs(data, x), f"{broken} after its last step", epoch, batches, batches, last_loss)
     finally:
         progress.close()
     parallel.end_epoch(net.layers)
     loss_sum, correct_sum, seen_sum = parallel.sum([total_loss, correct, seen])  # over every process
     logs = {"loss": loss_sum / seen_sum}
-    if labels is not None:
+    if has_labels:
         logs["accuracy"] = correct_sum / seen_sum
     return logs
+
+
+def _inputs(data: Labelled | Streamed, last: np.ndarray) -> np.ndarray:
+    """The inputs to scan for a hint: all of them for arrays, the last batch read for a dataset object."""
+    return data.x if isinstance(data, Labelled) else last
 
 
 def _diverged(

@@ -146,7 +146,7 @@ class Network:
     def fit(
         self,
         x: object,
-        y: object,
+        y: object = None,
         *,
         epochs: int | None = None,
         learning_rate: float | None = None,
@@ -161,6 +161,10 @@ class Network:
         distributed: bool = False,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
+
+        x may instead be a dataset object (anything with `__len__` and `__getitem__(index_array)`
+        returning the batch's (x, y), e.g. gn.datasets.ImageFolder), given without y: its samples
+        are read batch by batch; a validation_split is read from its end once, into memory.
 
         Arguments left as None take the constructor's values. A second fit trains `epochs` more
         epochs. After each epoch its metrics are appended to `history`, and each callback is called
