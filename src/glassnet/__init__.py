@@ -29,6 +29,7 @@ from glassnet.layers import (
     Tanh,
 )
 from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
+from glassnet.layers.registry import register_layer
 from glassnet.losses import Loss
 from glassnet.network.network import Network
 from glassnet.parameter import Parameter
@@ -70,5 +71,6 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "register_layer",
     "set_fast",
 ]

@@ -10,36 +10,8 @@ import pytest
 import glassnet as gn
 from glassnet.datasets import ImageFolder, image_folder
 
-Image = pytest.importorskip("PIL.Image")
-ImageDraw = pytest.importorskip("PIL.ImageDraw")
-
-SIZES = [(40, 30), (64, 64), (23, 57), (100, 80)]
-MODES = ["L", "RGB", "RGBA", "P"]
-SUFFIXES = [".png", ".jpg", ".bmp", ".png"]
-
-
-def _draw(kind: str, index: int) -> object:
-    """A light shape on a dark background, in a mode and size that change with index."""
-    width, height = SIZES[index % len(SIZES)]
-    image = Image.new("RGB", (width, height), (10, 20, 30))
-    box = (width // 4, height // 4, 3 * width // 4, 3 * height // 4)
-    draw = ImageDraw.Draw(image)
-    (draw.rectangle if kind == "square" else draw.ellipse)(box, fill=(250, 200, 120))
-    mode = MODES[index % len(MODES)]
-    if SUFFIXES[index % len(SUFFIXES)] == ".jpg" and mode in ("RGBA", "P"):
-        mode = "RGB"
-    return image.convert(mode)
-
-
-def make_folder(root: Path, per_class: int = 6, classes: tuple[str, ...] = ("circle", "square")) -> Path:
-    """root/<class>/<n>.<png|jpg|bmp> of drawn shapes, mixed sizes and modes; a stray text file too."""
-    for kind in classes:
-        (root / kind).mkdir(parents=True)
-        for index in range(per_class):
-            _draw(kind, index).save(root / kind / f"{index}{SUFFIXES[index % len(SUFFIXES)]}")
-    (root / "README.txt").write_text("not a class")
-    (root / classes[0] / "notes.txt").write_text("not an image")
-    return root
+pytest.importorskip("PIL.Image")
+from image_folders import make_folder
 
 
 def test_image_folder_gives_arrays_classes_and_a_stratified_split(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ class SavedNetwork(Protocol):
     rng: np.random.Generator
     history: dict[str, list[float]]
     input_shape: tuple[int, ...] | None
+    class_names: list[str] | None
 
     def parameters(self) -> list[Parameter]: ...
 

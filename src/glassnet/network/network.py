@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 import numpy as np
@@ -64,6 +64,7 @@ class Network:
         self.loss: Loss | None = None
         self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
         self.input_shape: tuple[int, ...] | None = None  # one sample's shape, as last given or loaded
+        self.class_names: list[str] | None = None  # what each output means, saved in the model file
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
@@ -228,7 +229,13 @@ class Network:
         return self
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> Network:
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        custom_layers: Mapping[str, type[Layer]] | None = None,
+    ) -> Network:
         """Read a model file or checkpoint written by save (gn.ModelFileError if it is not valid).
 
         Args:
@@ -236,8 +243,10 @@ class Network:
             limits: the largest network accepted, gn.io.Limits(parameters=..., activations=...);
                 the default refuses a file describing more than 50 M parameters or 20 M values in
                 one sample's forward pass (docs/security.md).
+            custom_layers: your layer classes by the name the file stores (Keras's custom_objects),
+                for those not registered with @gn.register_layer; nothing else is ever built.
         """
-        return cast(Network, model_file.load_network(path, limits))  # the class registered below
+        return cast(Network, model_file.load_network(path, limits, custom_layers))  # the class registered below
 
     # Helpers ------------------------------------------------------------------------------------
 
