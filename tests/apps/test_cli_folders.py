@@ -86,3 +86,15 @@ def test_class_names_round_trip_and_v1_files_have_none(tmp_path: Path) -> None:
     net.class_names = ["a", "b", "c"]
     assert gn.Network.load(net.save(tmp_path / "named.npz") and tmp_path / "named.npz").class_names == ["a", "b", "c"]
     assert gn.Network.load(Path(__file__).parents[1] / "data" / "v1_mlp.npz").class_names is None
+
+
+def test_serve_answers_with_the_class_name() -> None:
+    pytest.importorskip("threadpoolctl")
+    from glassnet.apps.serve.api import Predictor
+    from glassnet.apps.zoo import get_model
+
+    net = get_model("mlp").build(seed=0, classes=3)
+    net.class_names = ["cat", "dog", "fox"]
+    answer = Predictor(net).predict(np.zeros((28, 28, 1), dtype=np.float32), preprocess=False)
+    assert answer["class_names"] == ["cat", "dog", "fox"]
+    assert answer["class"] == ["cat", "dog", "fox"][answer["prediction"]]
