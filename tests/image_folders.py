@@ -40,8 +40,8 @@ def make_folder(root: Path, per_class: int = 6, classes: tuple[str, ...] = ("cir
     return root
 
 
-def glassnet(*args: object, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `python -m glassnet ARGS` with this checkout's source first on the import path."""
+def glassnet(*args: object, timeout: float = 300, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m glassnet ARGS` (in cwd) with this checkout's source first on the import path."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     command = [sys.executable, "-m", "glassnet", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False, cwd=cwd)

@@ -25,6 +25,7 @@ from glassnet.apps.plotting import (
     training_curves,
 )
 from glassnet.apps.report import write_report
+from glassnet.apps.runs import RunFolder
 from glassnet.apps.serve import serve
 from glassnet.apps.zoo import DEFAULT_MODEL, INPUT_SHAPE, describe_models, get_model
 from glassnet.errors import GlassnetError, InputError
@@ -91,8 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"fraction of the training images held out for validation (default: {VALIDATION_SPLIT}; 0: none)",
     )
     train.add_argument(
-        "--out", help="where to save the model (default: ./glassnet-MODEL.npz; with --resume: the checkpoint)"
+        "--out",
+        help="save the model exactly there, checkpoint included (default: a new run folder runs/MODEL-N/; "
+        "with --resume: the checkpoint)",
     )
+    train.add_argument("--runs", default="runs", help="the folder of run folders (default: ./runs)")
     train.add_argument("--plot", help="write the training curves to this image file (.png, .svg, .pdf)")
     train.add_argument("--resume", metavar="PATH", help="continue training a checkpoint (saved after every epoch)")
     train.add_argument("--dataset", **dataset)
@@ -174,7 +178,7 @@ def train_command(args: argparse.Namespace) -> int:
         net.verbose = verbose
         name, limit, epochs = Path(args.resume).stem, args.limit, args.epochs or net.epochs
         callbacks = []  # the checkpoint's learning rate, already decayed, stays as it is
-        out = Path(args.out or args.resume)
+        out: Path | None = Path(args.out or args.resume)
         if args.optimizer:
             raise InputError("--resume keeps the checkpoint's optimizer: drop --optimizer")
     else:
@@ -182,11 +186,14 @@ def train_command(args: argparse.Namespace) -> int:
         channels, classes = data.train[0].shape[-1], len(data.class_names)
         net = entry.build(seed=args.seed, verbose=verbose, channels=channels, classes=classes)
         name, limit, epochs, callbacks = entry.name, entry.limit, entry.epochs, entry.callbacks()
-        out = Path(args.out or f"glassnet-{entry.name}.npz")
+        default = f"glassnet-{entry.name}.npz" if args.distributed else None  # ranks cannot agree on a run number
+        chosen = args.out or default
+        out = Path(chosen) if chosen else None
     if net.class_names is not None and net.class_names != data.class_names:
         raise InputError(f"{args.resume} was trained on the classes {net.class_names}, --data has {data.class_names}")
     net.class_names = data.class_names
-    check_output(out, "model")
+    if out is not None:
+        check_output(out, "model")
     done = len(net.history["loss"])
     if done >= epochs:
         raise InputError(f"{args.resume} already has {done} epochs: pass --epochs above {done} to train more")
@@ -203,6 +210,14 @@ def train_command(args: argparse.Namespace) -> int:
             f"batch {args.batch_size or net.batch_size}",
             flush=True,
         )
+    run = None
+    if out is None:  # a new run without --out: its own folder runs/MODEL-N
+        run = RunFolder.create(args.runs, name, _run_record(args, net, name, epochs, data.class_names))
+        out, checkpoint, callbacks = run.model, run.last, [*callbacks, run.keep_best]
+        if not args.quiet:
+            print(f"Run folder: {run.path}", flush=True)
+    else:
+        checkpoint = out
     start = time.perf_counter()
     try:
         net.fit(
@@ -214,12 +229,14 @@ def train_command(args: argparse.Namespace) -> int:
             validation_split=split,
             validation_data=(x_test, y_test) if data.folder else None,
             callbacks=callbacks,
-            checkpoint=out,
+            checkpoint=checkpoint,
             resume=args.resume,
             distributed=args.distributed,
         )
     except KeyboardInterrupt:
-        return _interrupted(net, args, out, epochs, done)
+        if run is not None:
+            run.finish(net, "interrupted", seconds=round(time.perf_counter() - start, 3))
+        return _interrupted(net, args, checkpoint, epochs, done)
     if not root:
         return 0
     seconds = time.perf_counter() - start
@@ -230,10 +247,31 @@ def train_command(args: argparse.Namespace) -> int:
     )
     net.save(out)
     print(f"Saved the model to {out} (try: glassnet evaluate {shlex.quote(str(out))})")
+    if run is not None:
+        run.finish(net, "finished", seconds=round(seconds, 3), **{f"{tested}_accuracy": scores["accuracy"]})
+        print(f"Saved the run's history, best checkpoint and record in {run.path}")
     if args.plot:
         save_figure(training_curves(net.history, title=f"{name} on {title}"), args.plot)
         print(f"Saved the training curves to {args.plot}")
     return 0
+
+
+def _run_record(args: argparse.Namespace, net: Network, name: str, epochs: int, classes: list[str]) -> dict[str, Any]:
+    """What run.json records of a run before it starts: the command, hyper-parameters, data."""
+    return {
+        "command": shlex.join(["glassnet", *sys.argv[1:]]) if sys.argv[0] else None,
+        "model": args.model or name,
+        "hyper_parameters": {
+            "epochs": epochs,
+            "learning_rate": net.optimizer.learning_rate if args.lr is None else args.lr,
+            "batch_size": args.batch_size or net.batch_size,
+            "optimizer": type(net.optimizer).__name__,
+            "seed": args.seed,
+            "limit": args.limit,
+            "validation_split": args.validation_split,
+        },
+        "data": {"source": args.data or args.dataset, "color": args.color, "classes": classes},
+    }
 
 
 def _epochs(count: int) -> str:
