@@ -22,7 +22,7 @@ from glassnet.network.loop import HISTORY_KEYS, Callback, Run, check_callbacks, 
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
 from glassnet.network.rollback import CallState
-from glassnet.network.summary import summary_table
+from glassnet.network.summary import summary_html, summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
 
@@ -40,19 +40,24 @@ class Network:
         seed: seed of the network's generator (initial weights, shuffling, dropout); None: random.
         verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
 
+    `Network([layer, ...])` (Keras's habit) adds those layers, with the other settings as given.
+
     Shapes:
         x (N, ...) as the first layer takes it -> predict gives (N, ...) of the last layer.
     """
 
     def __init__(
         self,
-        epochs: int = 1,
+        epochs: int | Sequence[Layer] = 1,
         learning_rate: float = 0.01,
         batch_size: int = 32,
         optimizer: str | Optimizer = "sgd",
         seed: int | None = None,
         verbose: int = 1,
     ) -> None:
+        layers: Sequence[Layer] = ()
+        if isinstance(epochs, (list, tuple)):
+            layers, epochs = epochs, 1
         self.epochs = check_count(epochs, "epochs")
         self.learning_rate = check_positive(learning_rate, "learning_rate", "0.01")
         self.batch_size = check_count(batch_size, "batch_size")
@@ -68,6 +73,8 @@ class Network:
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
+        for layer in layers:
+            self.add(layer)
 
     # Building -----------------------------------------------------------------------------------
 
@@ -257,6 +264,10 @@ class Network:
         if self.loss is None:
             raise NotReadyError('no loss chosen: call net.use("cross_entropy") or net.use("mse") before fit')
         return self.loss
+
+    def _repr_html_(self) -> str:
+        """The summary table, for Jupyter."""
+        return summary_html(self, self.input_shape)
 
     def __repr__(self) -> str:
         return f"Network({len(self.layers)} layers, loss={self.loss!r})"
