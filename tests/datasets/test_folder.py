@@ -9,6 +9,7 @@ import pytest
 
 import glassnet as gn
 from glassnet.datasets import ImageFolder, image_folder
+from glassnet.network.data import is_dataset
 
 pytest.importorskip("PIL.Image")
 from image_folders import make_folder
@@ -152,3 +153,25 @@ def test_fit_on_an_image_folder_learns_the_shapes(tmp_path: Path) -> None:
     dataset = ImageFolder(root, size=(6, 6))
     net = _net().fit(dataset, epochs=30, validation_split=0.25)
     assert net.history["accuracy"][-1] > 0.6
+
+
+def test_array_likes_with_getitem_stay_arrays() -> None:
+    """An object NumPy converts (pandas frames, tensors: __array__) is data, not a dataset object."""
+
+    class Frame:
+        def __init__(self, values: np.ndarray) -> None:
+            self.values = values
+
+        def __len__(self) -> int:
+            return len(self.values)
+
+        def __getitem__(self, key: object) -> np.ndarray:
+            return self.values[key]
+
+        def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+            return self.values
+
+    x, y = _arrays()
+    by_frame, by_array = _net().fit(Frame(x), y), _net().fit(x, y)
+    assert by_frame.history["loss"] == by_array.history["loss"]
+    assert not is_dataset(Frame(x)) and is_dataset(Counting(x, y))

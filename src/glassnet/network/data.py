@@ -53,6 +53,13 @@ class Dataset(Protocol):
     def __getitem__(self, index: np.ndarray, /) -> tuple[object, object]: ...
 
 
+@runtime_checkable
+class ArrayLike(Protocol):
+    """Anything NumPy converts through __array__ (pandas frames, tensors): arrays, never dataset objects."""
+
+    def __array__(self) -> np.ndarray: ...
+
+
 @dataclass
 class Streamed:
     """Samples of a dataset object, read batch by batch and checked like arrays as they come.
@@ -91,8 +98,8 @@ class TrainingData:
 
 
 def is_dataset(x: object) -> bool:
-    """True for a dataset object: not an array or a list, but with __len__ and __getitem__."""
-    return not isinstance(x, (np.ndarray, list, tuple, str, bytes)) and isinstance(x, Dataset)
+    """True for a dataset object: with __len__ and __getitem__, but not an array, a list or array-like."""
+    return not isinstance(x, (np.ndarray, list, tuple, str, bytes, ArrayLike)) and isinstance(x, Dataset)
 
 
 def prepare(net: Network, x: object, y: object, validation_data: object, validation_split: object) -> TrainingData:
