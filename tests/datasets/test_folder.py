@@ -175,3 +175,16 @@ def test_array_likes_with_getitem_stay_arrays() -> None:
     by_frame, by_array = _net().fit(Frame(x), y), _net().fit(x, y)
     assert by_frame.history["loss"] == by_array.history["loss"]
     assert not is_dataset(Frame(x)) and is_dataset(Counting(x, y))
+
+
+def test_dataset_of_regression_targets_and_divergence() -> None:
+    """Real-valued targets are measured as with arrays; a diverging run on a dataset object says so."""
+    rng = np.random.default_rng(2)
+    x, y = rng.random((12, 3), dtype=np.float32), rng.random((12, 2), dtype=np.float32)
+    by_dataset = gn.Network([gn.Dense(3, 2)], seed=0, verbose=0, batch_size=4).use("mse").fit(Counting(x, y), epochs=2)
+    by_arrays = gn.Network([gn.Dense(3, 2)], seed=0, verbose=0, batch_size=4).use("mse").fit(x, y, epochs=2)
+    for key in ("loss", "accuracy"):
+        assert by_dataset.history[key] == by_arrays.history[key]
+    wild = gn.Network([gn.Dense(3, 2)], seed=0, verbose=0, batch_size=4, learning_rate=1e30).use("mse")
+    with pytest.raises(gn.DivergenceError, match="lower the learning rate"):
+        wild.fit(Counting(x * 1e20, y), epochs=3)

@@ -39,6 +39,11 @@ class Labelled:
     def __len__(self) -> int:
         return len(self.x)
 
+    @property
+    def has_labels(self) -> bool:
+        """True when the targets are classes, so that accuracy is measured."""
+        return self.labels is not None
+
     def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The inputs, targets and labels (or None) of the samples at index."""
         return self.x[index], self.targets[index], None if self.labels is None else self.labels[index]
@@ -70,6 +75,7 @@ class Streamed:
         output: the network's per-sample output shape (for the targets).
         dtype: the network's floating-point type.
         distributions: check that target rows are probability distributions (cross-entropy).
+        has_labels: the targets are classes (as the first sample's were), so accuracy is measured.
     """
 
     dataset: Dataset
@@ -77,6 +83,7 @@ class Streamed:
     output: Shape | None
     dtype: np.dtype
     distributions: bool
+    has_labels: bool
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -163,9 +170,11 @@ def _prepare_dataset(
     n = len(dataset)
     if n < 1:
         raise InputError("the dataset object is empty (len 0): it must hold at least one sample")
-    first, _ = _read(dataset, np.arange(1))
+    first, first_y = _read(dataset, np.arange(1))
     array, output = network_inputs(net, first, "the dataset's x")
     net.input_shape = tuple(array.shape[1:])
+    distributions = isinstance(net.loss, CrossEntropy)
+    _, first_labels = prepare_targets(first_y, 1, output, array.dtype, distributions, "the dataset's y")
     keep = n - int(n * split)
     if split:
         if pair is not None:
@@ -173,7 +182,7 @@ def _prepare_dataset(
         if keep < 1 or keep == n:
             raise InputError(f"validation_split={split} of {n} samples leaves no training or validation data")
         pair = _read(dataset, np.arange(keep, n))
-    train = Streamed(dataset, np.arange(keep), output, array.dtype, isinstance(net.loss, CrossEntropy))
+    train = Streamed(dataset, np.arange(keep), output, array.dtype, distributions, first_labels is not None)
     validation = labelled(net, *pair, "validation x", "validation y") if pair is not None else None
     return TrainingData(train, validation)
 

@@ -145,8 +145,8 @@ def train_epoch(net: Network, plan: Plan, data: Labelled | Streamed, run: Run, e
     params = net.parameters()
     progress = EpochProgress(epoch, run.last_epoch, count, run.verbose)
     batches = math.ceil(count / run.batch_size)
-    total_loss, correct, seen, last_loss, has_labels = 0.0, 0, 0, None, True
-    x = np.zeros(0)
+    total_loss, correct, seen, last_loss, has_labels = 0.0, 0, 0, None, data.has_labels
+    x = np.zeros(0)  # the last batch read (a dataset object's inputs are never all in memory)
     try:
         with plan.training(), quiet():
             for index, start in enumerate(range(0, count, run.batch_size), start=1):
@@ -157,7 +157,6 @@ def train_epoch(net: Network, plan: Plan, data: Labelled | Streamed, run: Run, e
                     net.optimizer.step(params)
                     continue
                 x, batch_targets, batch_labels = data.batch(batch)
-                has_labels = batch_labels is not None
                 out = plan.forward(x)
                 check_output_shape(out.shape[1:], batch_targets.shape)
                 value, grad = plan.loss_and_grad(batch_targets, out)
@@ -198,7 +197,9 @@ def train_epoch(net: Network, plan: Plan, data: Labelled | Streamed, run: Run, e
 
 def _inputs(data: Labelled | Streamed, last: np.ndarray) -> np.ndarray:
     """The inputs to scan for a hint: all of them for arrays, the last batch read for a dataset object."""
-    return data.x if isinstance(data, Labelled) else last
+    if isinstance(data, Labelled):
+        return data.x
+    return last if last.size else np.zeros(1)  # a rank given no batch read nothing
 
 
 def _diverged(
