@@ -39,6 +39,7 @@ from glassnet.layers import (
 )
 from glassnet.layers.gradcheck import check_layer
 from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
+from glassnet.layers.registry import register_layer
 from glassnet.losses import Loss
 from glassnet.network import callbacks
 from glassnet.network.network import Network
@@ -96,6 +97,7 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "register_layer",
     "schedules",
     "set_fast",
     "set_threads",

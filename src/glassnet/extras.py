@@ -7,6 +7,8 @@ from types import ModuleType
 
 from glassnet.errors import GlassnetError
 
+PACKAGES = {"PIL": "Pillow"}  # import name -> the name pip installs
+
 
 class MissingExtraError(GlassnetError, ImportError):
     """An optional dependency (an extra of glassnet) is needed but not installed."""
@@ -23,5 +25,5 @@ def import_extra(module: str, extra: str, purpose: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        package = module.split(".")[0]
+        package = PACKAGES.get(module.split(".")[0], module.split(".")[0])
         raise MissingExtraError(f'{purpose} needs {package}: pip install "glassnet[{extra}]"') from None

@@ -126,6 +126,7 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         self.classes_ = classes
         self.network_ = network
         self.history_ = network.history
+        self.loss_curve_ = list(network.history["loss"])  # MLPClassifier's name: the loss after each epoch
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -142,6 +143,16 @@ class GlassClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         probs = self.network_.predict(self._reshape(X, self._sample_shape(X.shape[1]))).astype(np.float64)
         return np.asarray(probs / probs.sum(axis=1, keepdims=True))  # exact sums in float64
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """The log of predict_proba (-inf where a probability is exactly 0).
+
+        Shapes:
+            X (n_samples, n_features) -> (n_samples, K) float64.
+        """
+        with np.errstate(divide="ignore"):
+            logs: np.ndarray = np.log(self.predict_proba(X))
+        return logs
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class label of each sample.

@@ -205,3 +205,10 @@ def test_bad_hyper_parameters_fail_in_fit_with_clear_errors(digits, kwargs, matc
 def test_one_class_is_refused():
     with pytest.raises(ValueError, match="at least two classes"):
         GlassClassifier().fit(np.zeros((5, 3)), np.ones(5))
+
+
+def test_loss_curve_and_predict_log_proba(iris):
+    X, _, y, _ = iris
+    clf = GlassClassifier(epochs=4, random_state=0).fit(X, y)
+    assert clf.loss_curve_ == clf.history_["loss"] and len(clf.loss_curve_) == 4
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X[:5])), clf.predict_proba(X[:5]))

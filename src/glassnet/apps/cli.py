@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -13,10 +14,11 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from glassnet import __version__
+from glassnet.apps.data import DATASETS, class_names, expand, load_data, read_images, relabel
 from glassnet.apps.diagnose import add_commands
 from glassnet.apps.epochs import epochs_folder, keep_epochs, load_run
 from glassnet.apps.export import ExportTarget, export_model
-from glassnet.apps.imaging import load_image, to_mnist
 from glassnet.apps.plotting import (
     check_plot_path,
     confusion_figure,
@@ -26,28 +28,21 @@ from glassnet.apps.plotting import (
     training_curves,
 )
 from glassnet.apps.report import write_report
+from glassnet.apps.runs import RunFolder
 from glassnet.apps.serve import serve
 from glassnet.apps.zoo import DEFAULT_MODEL, INPUT_SHAPE, describe_models, get_model
-from glassnet.datasets import load_fashion_mnist, load_mnist
 from glassnet.errors import GlassnetError, InputError
 from glassnet.io.files import check_distinct, check_output
 from glassnet.io.limits import DEFAULT_LIMITS, check_network_size, forward_elements
 from glassnet.metrics import to_labels
 from glassnet.network.distributed import rank
+from glassnet.network.hooks import EpochFunction
 from glassnet.network.network import Network
 from glassnet.optimizers import NAMED as OPTIMIZER_NAMES
 from glassnet.threads import set_threads
 
-Split = tuple[np.ndarray, np.ndarray]
-DATASETS: dict[str, tuple[str, Callable[[], tuple[Split, Split]], tuple[str, ...]]] = {
-    "mnist": ("MNIST", load_mnist, tuple("0123456789")),
-    "fashion-mnist": (
-        "Fashion-MNIST",
-        load_fashion_mnist,
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-    ),
-}
 VALIDATION_SPLIT = 0.1
+DATA_HELP = "a data set, or a folder holding one subfolder of images per class (overrides --dataset)"
 INTERRUPTED = 130  # the shell's exit status for Ctrl-C
 
 
@@ -85,6 +80,7 @@ def _threads(text: str) -> int | str:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="glassnet", description="Train, evaluate and use glassnet networks on MNIST.")
+    parser.add_argument("--version", action="version", version=f"glassnet {__version__} (NumPy {np.__version__})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     dataset: dict[str, Any] = {"choices": list(DATASETS), "default": "mnist", "help": "the data set (default: mnist)"}
 
@@ -122,11 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"fraction of the training images held out for validation (default: {VALIDATION_SPLIT}; 0: none)",
     )
     train.add_argument(
-        "--out", help="where to save the model (default: ./glassnet-MODEL.npz; with --resume: the checkpoint)"
+        "--out",
+        help="save the model exactly there, checkpoint included (default: a new run folder runs/MODEL-N/; "
+        "with --resume: the checkpoint)",
     )
+    train.add_argument("--runs", default="runs", help="the folder of run folders (default: ./runs)")
     train.add_argument("--plot", help="write the training curves to this image file (.png, .svg, .pdf)")
     train.add_argument("--resume", metavar="PATH", help="continue training a checkpoint (saved after every epoch)")
     train.add_argument("--dataset", **dataset)
+    train.add_argument("--data", metavar="mnist|fashion-mnist|DIR", help=DATA_HELP)
+    train.add_argument("--color", choices=["gray", "rgb"], default="gray", help="images of --data DIR (default: gray)")
     train.add_argument("--quiet", action="store_true", help="print only the final results")
     train.add_argument(
         "--keep-epochs",
@@ -143,12 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on the test set")
     evaluate.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
     evaluate.add_argument("--dataset", **dataset)
+    evaluate.add_argument("--data", metavar="mnist|fashion-mnist|DIR", help=DATA_HELP)
     evaluate.add_argument("--plot", help="write the confusion matrix to this image file")
     evaluate.set_defaults(run=evaluate_command)
 
     predict = commands.add_parser("predict", help="the digit in each image (PNG, JPEG or .npy)")
     predict.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
-    predict.add_argument("images", metavar="IMAGE", nargs="+", help="a picture of one digit, any size and colours")
+    predict.add_argument(
+        "images", metavar="IMAGE", nargs="+", help="a picture (any size and colours), or a folder of pictures"
+    )
+    predict.add_argument("--json", action="store_true", help="one JSON object per image: file, class, probabilities")
     predict.set_defaults(run=predict_command)
 
     summary = commands.add_parser("summary", help="the layers of a saved model")
@@ -196,14 +201,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_data(name: str, quiet: bool) -> tuple[Split, Split]:
-    """The data set's ((x_train, y_train), (x_test, y_test)). Args: name: a DATASETS key; quiet: no messages."""
-    title, loader, _ = DATASETS[name]
-    if not quiet:
-        print(f"Loading {title}...", flush=True)
-    return loader()
-
-
 def train_command(args: argparse.Namespace) -> int:
     """glassnet train: build or resume, fit with a checkpoint per epoch, test, save, plot."""
     if args.resume and args.model:
@@ -227,38 +224,58 @@ def train_command(args: argparse.Namespace) -> int:
         "schedule": args.schedule,
     }
     verbose = 0 if args.quiet else 1
+    source = args.data or args.dataset
+    split = args.validation_split if source in DATASETS else 0.0  # a folder's held-out part is its test set
+    data = load_data(source, args.color, args.validation_split, args.seed, args.quiet)
     if args.resume:
         net = Network.load(args.resume)
         net.verbose = verbose
         name, limit, epochs = Path(args.resume).stem, args.limit, args.epochs or net.epochs
-        out = Path(args.out or args.resume)
+        out: Path | None = Path(args.out or args.resume)
         if args.optimizer:
             raise InputError("--resume keeps the checkpoint's optimizer: drop --optimizer")
         if args.schedule:
             raise InputError("--resume continues the checkpoint's learning-rate schedule: drop --schedule")
     else:
         entry = get_model(args.model or DEFAULT_MODEL).with_options(**options)
-        net = entry.build(seed=args.seed, verbose=verbose)
+        channels, classes = data.train[0].shape[-1], len(data.class_names)
+        net = entry.build(seed=args.seed, verbose=verbose, channels=channels, classes=classes)
         name, limit, epochs = entry.name, entry.limit, entry.epochs
-        out = Path(args.out or f"glassnet-{entry.name}.npz")
-    check_output(out, "model")
-    callbacks = [keep_epochs(epochs_folder(out))] if args.keep_epochs else []
+        default = f"glassnet-{entry.name}.npz" if args.distributed else None  # ranks cannot agree on a run number
+        chosen = args.out or default
+        out = Path(chosen) if chosen else None
+    if net.class_names is not None and net.class_names != data.class_names:
+        raise InputError(f"{args.resume} was trained on the classes {net.class_names}, --data has {data.class_names}")
+    net.class_names = data.class_names
+    if out is not None:
+        check_output(out, "model")
     done = len(net.history["loss"])
     if done >= epochs:
         raise InputError(f"{args.resume} already has {done} epochs: pass --epochs above {done} to train more")
-    (x_train, y_train), (x_test, y_test) = _load_data(args.dataset, args.quiet)
+    (x_train, y_train), (x_test, y_test) = data.train, data.test
     x_train, y_train = x_train[:limit], y_train[:limit]
-    title = DATASETS[args.dataset][0]
+    title, tested = data.title, "held-out" if data.folder else "test"
     if not args.quiet:
-        held = int(len(x_train) * args.validation_split)
+        held = int(len(x_train) * split)
         plan = f"{epochs} epoch{'s' * (epochs != 1)}" + (f", resuming after epoch {done}" if done else "")
         print(
-            f"Training {name} on {len(x_train) - held} {title} images (validating on {held}): {plan}, "
+            f"Training {name} on {len(x_train) - held} {title} images "
+            f"(validating on {len(x_test) if data.folder else held}): {plan}, "
             f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}"
             f"{f' ({net.schedule})' if net.schedule is not None else ''}, "
             f"batch {args.batch_size or net.batch_size}",
             flush=True,
         )
+    run, callbacks = None, list[EpochFunction]()
+    if out is None:  # a new run without --out: its own folder runs/MODEL-N
+        run = RunFolder.create(args.runs, name, _run_record(args, net, name, epochs, data.class_names))
+        out, checkpoint, callbacks = run.model, run.last, [run.keep_best]
+        if not args.quiet:
+            print(f"Run folder: {run.path}", flush=True)
+    else:
+        checkpoint = out
+    if args.keep_epochs:
+        callbacks.append(keep_epochs(epochs_folder(out)))
     start = time.perf_counter()
     try:
         net.fit(
@@ -267,28 +284,57 @@ def train_command(args: argparse.Namespace) -> int:
             epochs=epochs,
             batch_size=args.batch_size,
             learning_rate=args.lr,
-            validation_split=args.validation_split,
-            checkpoint=out,
+            validation_split=split,
+            validation_data=(x_test, y_test) if data.folder else None,
+            checkpoint=checkpoint,
             resume=args.resume,
             distributed=args.distributed,
             callbacks=callbacks,
         )
     except KeyboardInterrupt:
-        return _interrupted(net, args, out, epochs, done)
+        if run is not None:
+            run.finish(net, "interrupted", seconds=round(time.perf_counter() - start, 3))
+        return _interrupted(net, args, checkpoint, epochs, done)
     if not root:
         return 0
     seconds = time.perf_counter() - start
     scores = net.evaluate(x_test, y_test)
     print(
-        f"Test accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images "
-        f"after {len(net.history['loss'])} epochs, trained in {seconds:.1f}s"
+        f"{tested.capitalize()} accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} "
+        f"{title} {tested} images after {_epochs(len(net.history['loss']))}, trained in {seconds:.1f}s"
     )
     net.save(out)
     print(f"Saved the model to {out} (try: glassnet evaluate {shlex.quote(str(out))})")
+    if run is not None:
+        run.finish(net, "finished", seconds=round(seconds, 3), **{f"{tested}_accuracy": scores["accuracy"]})
+        print(f"Saved the run's history, best checkpoint and record in {run.path}")
     if args.plot:
         save_figure(training_curves(net.history, title=f"{name} on {title}"), args.plot)
         print(f"Saved the training curves to {args.plot}")
     return 0
+
+
+def _run_record(args: argparse.Namespace, net: Network, name: str, epochs: int, classes: list[str]) -> dict[str, Any]:
+    """What run.json records of a run before it starts: the command, hyper-parameters, data."""
+    return {
+        "command": shlex.join(["glassnet", *sys.argv[1:]]) if sys.argv[0] else None,
+        "model": args.model or name,
+        "hyper_parameters": {
+            "epochs": epochs,
+            "learning_rate": net.optimizer.learning_rate if args.lr is None else args.lr,
+            "batch_size": args.batch_size or net.batch_size,
+            "optimizer": type(net.optimizer).__name__,
+            "seed": args.seed,
+            "limit": args.limit,
+            "validation_split": args.validation_split,
+        },
+        "data": {"source": args.data or args.dataset, "color": args.color, "classes": classes},
+    }
+
+
+def _epochs(count: int) -> str:
+    """ "1 epoch", "2 epochs"."""
+    return f"{count} epoch{'s' * (count != 1)}"
 
 
 def _interrupted(net: Network, args: argparse.Namespace, out: Path, epochs: int, done: int) -> int:
@@ -300,7 +346,9 @@ def _interrupted(net: Network, args: argparse.Namespace, out: Path, epochs: int,
     checkpoint = out if completed > done else Path(args.resume)
     command = ["glassnet", "train", "--resume", str(checkpoint), "--epochs", str(epochs)]
     for flag, value in (
-        ("--dataset", args.dataset if args.dataset != "mnist" else None),
+        ("--dataset", args.dataset if args.dataset != "mnist" and not args.data else None),
+        ("--data", args.data),
+        ("--color", args.color if args.color != "gray" else None),
         ("--limit", args.limit or (None if args.resume else get_model(args.model or DEFAULT_MODEL).limit)),
         ("--validation-split", args.validation_split if args.validation_split != VALIDATION_SPLIT else None),
         ("--plot", args.plot),
@@ -322,12 +370,18 @@ def evaluate_command(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)
         check_distinct({"--plot": args.plot}, {"MODEL": args.model})
     net = _load_classifier(args.model)
-    title, _, classes = DATASETS[args.dataset]
-    _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
+    source = args.data or args.dataset
+    color = "rgb" if _input_shape(net)[-1] == 3 else "gray"
+    data = load_data(source, color, quiet=True)
+    title, classes = data.title, class_names(net, source)
+    x_test, y_test = data.test
+    if data.folder:
+        y_test = relabel(y_test, data.class_names, classes, source)
     batch = _batch_size(net)
     scores = net.evaluate(x_test, y_test, batch_size=batch)
     matrix = confusion_matrix(y_test, to_labels(net.predict(x_test, batch_size=batch)), len(classes))
-    print(f"Accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title} test images\n")
+    kind = "" if data.folder else " test"
+    print(f"Accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} {title}{kind} images\n")
     print(format_confusion(matrix, classes))
     if args.plot:
         save_figure(confusion_figure(matrix, classes, title=f"{Path(args.model).name} on {title}"), args.plot)
@@ -336,15 +390,21 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    """glassnet predict: each image made MNIST-like, its predicted digit and the top 3."""
+    """glassnet predict: each image (or every image in a folder) read as the model was trained, its class, the top 3."""
     net = _load_classifier(args.model)
-    images = np.stack([to_mnist(load_image(path)) for path in args.images])  # (N, 28, 28, 1)
-    outputs = net.predict(images, batch_size=_batch_size(net))
+    paths = expand(args.images)
+    outputs = net.predict(read_images(paths, net), batch_size=_batch_size(net))
+    names = class_names(net)
     is_probability = bool(np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-3))
-    for path, row in zip(args.images, outputs, strict=True):
+    for path, row in zip(paths, outputs, strict=True):
         best = np.argsort(-row, kind="stable")[:3]
-        shown = ", ".join(f"{k}: {row[k]:.1%}" if is_probability else f"{k}: {row[k]:.3f}" for k in best)
-        print(f"{path}: {best[0]}  (top 3 {'probabilities' if is_probability else 'scores'}: {shown})")
+        if args.json:
+            scores = {names[k]: round(float(row[k]), 6) for k in range(len(row))}
+            key = "probabilities" if is_probability else "scores"
+            print(json.dumps({"file": path, "class": names[best[0]], key: scores}), flush=True)
+            continue
+        shown = ", ".join(f"{names[k]}: {row[k]:.1%}" if is_probability else f"{names[k]}: {row[k]:.3f}" for k in best)
+        print(f"{path}: {names[best[0]]}  (top 3 {'probabilities' if is_probability else 'scores'}: {shown})")
     return 0
 
 
@@ -364,11 +424,12 @@ def _check_classifier(net: Network, model: str) -> Network:
         net: the loaded network.
         model: the file it came from, for messages.
     """
+    shape = _input_shape(net)
     try:
-        check_network_size(net.layers, INPUT_SHAPE, DEFAULT_LIMITS, model)
-        shapes = net.layer_shapes(INPUT_SHAPE)
+        check_network_size(net.layers, shape, DEFAULT_LIMITS, model)
+        shapes = net.layer_shapes(shape)
     except ValueError as error:
-        raise InputError(f"{model}: the model cannot read 28x28x1 digit images: {error}") from None
+        raise InputError(f"{model}: the model cannot read {'x'.join(map(str, shape))} images: {error}") from None
     if not shapes or shapes[-1] is None or len(shapes[-1]) != 1:
         got = "nothing" if not shapes or shapes[-1] is None else f"(N, {', '.join(map(str, shapes[-1]))})"
         raise InputError(
@@ -380,7 +441,13 @@ def _check_classifier(net: Network, model: str) -> Network:
 
 def _batch_size(net: Network) -> int:
     """Images per forward pass such that a batch holds at most the limit of values one image may need."""
-    return max(1, min(256, DEFAULT_LIMITS.activations // forward_elements(net.layers, INPUT_SHAPE)))
+    return max(1, min(256, DEFAULT_LIMITS.activations // forward_elements(net.layers, _input_shape(net))))
+
+
+def _input_shape(net: Network) -> tuple[int, ...]:
+    """The image shape the model was trained on when it is 28x28 with 1 or 3 channels, else MNIST's."""
+    shape = net.input_shape
+    return shape if shape is not None and len(shape) == 3 and shape[:2] == INPUT_SHAPE[:2] else INPUT_SHAPE
 
 
 def models_command(args: argparse.Namespace) -> int:
@@ -408,8 +475,9 @@ def report_command(args: argparse.Namespace) -> int:
     check_distinct({"--out": args.out}, {"MODEL": args.model})
     net, epochs = load_run(args.model)
     _check_classifier(net, args.model)
-    title, _, classes = DATASETS[args.dataset]
-    _, (x_test, y_test) = _load_data(args.dataset, quiet=True)
+    data = load_data(args.dataset, quiet=True)
+    title, classes = data.title, class_names(net, args.dataset)
+    x_test, y_test = data.test
     name = f"{Path(args.model).name} on {title}"
     path = write_report(net, args.out, x_test, y_test, classes, name, _batch_size(net), epochs)
     print(f"Wrote the report to {path}")
@@ -420,7 +488,7 @@ def export_command(args: argparse.Namespace) -> int:
     """glassnet export: the model as ONNX, its class names and preprocessing in the metadata; --check runs it."""
     title, _, classes = DATASETS[args.dataset]
     target = ExportTarget(Path(args.out) if args.out else None, args.layout, title, classes)
-    for line in export_model(Path(args.model), target, lambda: _load_data(args.dataset, quiet=True)[1][0], args.check):
+    for line in export_model(Path(args.model), target, lambda: load_data(args.dataset, quiet=True).test[0], args.check):
         print(line, flush=True)
     return 0
 

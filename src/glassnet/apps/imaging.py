@@ -27,7 +27,7 @@ EXIF_ORIENTATION = 0x0112
 TRANSPOSES = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}  # EXIF orientation -> PIL.Image.Transpose value
 
 
-def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+def load_image(path: str | os.PathLike[str], color: bool = False) -> np.ndarray:
     """Read an image file as an array: .npy with NumPy, PNG, JPEG, BMP, GIF, TIFF or WebP with Pillow.
 
     Only a regular file is read, and its size is checked from its header before decoding: more
@@ -37,14 +37,16 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
 
     Args:
         path: the file.
+        color: keep colour pictures as (H, W, 3) RGB instead of turning them gray.
 
     Shapes:
-        output (H, W) gray, or (H, W, 4) RGBA when the file has transparency; .npy as stored.
+        output (H, W) gray (colour: (H, W, 3)), or (H, W, 4) RGBA when the file has transparency;
+        .npy as stored.
     """
     with open_regular(path) as f:
         if Path(path).suffix.lower() == ".npy":
             return _load_npy(f, os.fspath(path))
-        return _load_picture(f, os.fspath(path))
+        return _load_picture(f, os.fspath(path), color)
 
 
 def _check_pixels(height: int, width: int, name: str) -> None:
@@ -89,12 +91,13 @@ def _load_npy(f: BinaryIO, name: str) -> np.ndarray:
     return array
 
 
-def _load_picture(f: BinaryIO, name: str) -> np.ndarray:
+def _load_picture(f: BinaryIO, name: str, color: bool = False) -> np.ndarray:
     """An image array from an open picture file, decoded by Pillow at reduced size when large.
 
     Args:
         f: the file, open for binary reading.
         name: its path, for messages.
+        color: decode colour pictures as RGB.
     """
     image_module = import_extra("PIL.Image", "images", "reading PNG/JPEG images")
     try:
@@ -102,7 +105,7 @@ def _load_picture(f: BinaryIO, name: str) -> np.ndarray:
             warnings.simplefilter("error", image_module.DecompressionBombWarning)
             with image_module.open(f, formats=FORMATS) as image:
                 _check_pixels(image.height, image.width, name)
-                return _decode(image, name)
+                return _decode(image, name, color)
     except image_module.UnidentifiedImageError:
         raise InputError(f"{name}: not an image in one of the formats {', '.join(FORMATS)}") from None
     except (image_module.DecompressionBombError, image_module.DecompressionBombWarning):
@@ -113,12 +116,13 @@ def _load_picture(f: BinaryIO, name: str) -> np.ndarray:
         raise InputError(f"{name}: not an image Pillow can read ({error})") from None
 
 
-def _decode(image: Any, name: str) -> np.ndarray:
+def _decode(image: Any, name: str, color: bool = False) -> np.ndarray:
     """The pixels of an opened Pillow image, reduced to at most WORK_SIDE a side, upright by EXIF.
 
     Args:
         image: the PIL.Image.Image, header read, not decoded.
         name: the file, for messages.
+        color: RGB for a picture in colour (gray ones stay gray).
     """
     orientation = image.getexif().get(EXIF_ORIENTATION, 1)
     factor = math.ceil(max(image.size) / WORK_SIDE)
@@ -129,6 +133,8 @@ def _decode(image: Any, name: str) -> np.ndarray:
         image, as_float = image.convert("RGBA"), False
     elif image.mode.startswith(("I", "F")):
         image, as_float = image.convert("F"), True
+    elif color and image.mode not in ("L", "1"):
+        image, as_float = image.convert("RGB"), False
     else:
         image, as_float = image.convert("L"), False
     factor = math.ceil(max(image.size) / WORK_SIDE)

@@ -105,13 +105,16 @@ class ModelEntry:
         """A copy with the options that are not None replacing the defaults."""
         return replace(self, **{key: value for key, value in options.items() if value is not None})
 
-    def build(self, seed: int | None = None, verbose: int = 1) -> Network:
-        """The untrained Network, checked against MNIST's input shape.
+    def build(self, seed: int | None = None, verbose: int = 1, channels: int = 1, classes: int = 10) -> Network:
+        """The untrained Network, checked against 28x28 images of `channels` channels.
 
         Args:
             seed: seed of the network's generator (weights, shuffling); None: random.
             verbose: passed to Network (0 silent, 1 progress bar, 2 a line per epoch).
+            channels: 1 for gray images, 3 for colour: the first Conv2D or Dense takes them.
+            classes: outputs of the last Dense layer (one per class).
         """
+        input_shape = (*INPUT_SHAPE[:2], check_count(channels, "channels"))
         net = Network(
             epochs=self.epochs,
             learning_rate=self.learning_rate,
@@ -121,15 +124,41 @@ class ModelEntry:
             verbose=verbose,
             schedule=self.learning_schedule(),
         )
-        for layer in self.layers():
+        for layer in adapt(self.layers(), channels, check_count(classes, "classes")):
             net.add(layer)
         try:
-            net.layer_shapes(INPUT_SHAPE)
+            net.layer_shapes(input_shape)
         except ValueError as error:
-            raise InputError(f"model {self.name!r} does not take 28x28x1 images: {error}") from None
-        net.input_shape = INPUT_SHAPE
+            raise InputError(f"model {self.name!r} does not take 28x28x{channels} images: {error}") from None
+        net.input_shape = input_shape
         net.augment = self.augment
         return net.use(self.loss)
+
+
+def adapt(layers: list[Layer], channels: int, classes: int) -> list[Layer]:
+    """The layers with the first Conv2D or Dense taking `channels` channels and the last Dense giving `classes`.
+
+    Args:
+        layers: an architecture for 28x28x1 images and 10 classes, no parameters drawn yet.
+        channels: channels of the input images.
+        classes: outputs wanted.
+    """
+    layers = list(layers)
+    weighted = [index for index, layer in enumerate(layers) if type(layer) in (Conv2D, Dense)]
+    if not weighted:
+        return layers
+    first, last = weighted[0], weighted[-1]
+    if channels != 1:
+        config = layers[first].config()
+        if isinstance(layers[first], Conv2D):
+            config["in_channels"] = config["in_channels"] * channels
+        else:
+            config["in_features"] = config["in_features"] * channels  # a Flatten before it: H*W*C features
+        layers[first] = build_layer(type(layers[first]).__name__, config, f"layer {first + 1}")
+    if classes != 10 and isinstance(layers[last], Dense):
+        config = layers[last].config() | {"out_features": classes}
+        layers[last] = build_layer("Dense", config, f"layer {last + 1}")
+    return layers
 
 
 # The architectures, one layer block per line. fmt: off keeps them in the shape of the network.

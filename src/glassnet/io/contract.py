@@ -36,6 +36,7 @@ class SavedNetwork(Protocol):
     callback_states: list[dict[str, Any]]
     input_shape: tuple[int, ...] | None
     card: dict[str, Any]
+    class_names: list[str] | None
 
     def parameters(self) -> list[Parameter]: ...
 

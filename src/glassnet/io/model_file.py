@@ -4,7 +4,7 @@ Entries (each a .npy array in an uncompressed zip, read with allow_pickle=False)
     format_version              int64 scalar, FORMAT_VERSION
     architecture                JSON text: network hyper-parameters, layers (type, config), loss,
                                 optimizer (type, config), input_shape, and when set: schedule,
-                                augment (type, config)
+                                augment (type, config), class_names (the names of the outputs)
     parameters/<layer>/<name>   each layer's Parameters (weight, bias, gamma, beta)
     buffers/<layer>/<name>      BatchNorm's running_mean and running_var
     training, optimizer/..., history/...   the training state (glassnet.io.state)
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ from glassnet.io.schema import (
     build_loss,
     build_optimizer,
     check_keys,
+    custom_layer_class,
     describe,
     read_augment,
     read_schedule,
@@ -55,6 +56,8 @@ HEADER_ENTRIES = ("format_version", "architecture", "training")
 CARD_ENTRY = "card"  # format 2 on, optional
 NONNEGATIVE_BUFFERS = {"running_var"}
 STEP_ENTRY = "/step"  # optimizer/<param>/step: Adam's per-parameter step count, an int64
+MAX_CLASSES = 100_000  # class names a file may hold
+MAX_NAME = 255  # characters in one class name (a folder name's limit on common file systems)
 PathLike = str | os.PathLike[str]
 Shapes = dict[str, tuple[Any, ...]]
 
@@ -107,24 +110,34 @@ def save_network(net: SavedNetwork, path: PathLike) -> None:
         write_npz(f, arrays)
 
 
-def load_network(path: PathLike, limits: Limits = DEFAULT_LIMITS) -> SavedNetwork:
+def load_network(
+    path: PathLike, limits: Limits = DEFAULT_LIMITS, custom_layers: Mapping[str, type[Layer]] | None = None
+) -> SavedNetwork:
     """Read a model file or checkpoint; ModelFileError for anything that is not a valid one.
 
     Args:
         path: the file written by save_network (or Network.save, or fit's checkpoint); anything but
             a regular file (a FIFO, a device) is refused before it is read.
         limits: the largest network accepted (glassnet.io.limits), checked before the weights are read.
+        custom_layers: classes for the file's custom layers by stored name, besides those registered
+            with gn.register_layer.
     """
     with open_regular(path) as f:
         reader = NpzReader(f, os.fspath(path))
         try:
-            return _load(reader, limits)
+            return _load(reader, limits, dict(custom_layers or {}))
         finally:
             reader.close()
 
 
-def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
-    """Check every entry against the architecture, then build the network. Args: reader: the file; limits: sizes."""
+def _load(reader: NpzReader, limits: Limits, custom_layers: dict[str, type[Layer]]) -> SavedNetwork:
+    """Check every entry against the architecture, then build the network.
+
+    Args:
+        reader: the file.
+        limits: sizes.
+        custom_layers: classes of custom layers by stored name.
+    """
     where = reader.label
     _check_version(reader)
     architecture = check_keys(
@@ -133,7 +146,7 @@ def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
     schedule, augment = read_schedule(architecture, where), read_augment(architecture, where)
     optimizer = build_optimizer(architecture["optimizer"], where)
     training = check_training(_read_json(reader, "training"), type(optimizer).__name__, where)
-    specs = _layer_specs(architecture["layers"], where)
+    specs = _layer_specs(architecture["layers"], where, reader, custom_layers)
     shapes: Shapes = {}
     for index, (*_, (parameters, buffers)) in enumerate(specs):
         shapes |= {f"parameters/{index}/{name}": shape for name, shape in parameters.items()}
@@ -162,18 +175,30 @@ def _load(reader: NpzReader, limits: Limits) -> SavedNetwork:
 LayerSpec = tuple[str, dict[str, Any], Layer | None, tuple[Shapes, Shapes]]
 
 
-def _layer_specs(value: object, where: str) -> list[LayerSpec]:
+def _layer_specs(
+    value: object, where: str, reader: NpzReader, custom_layers: dict[str, type[Layer]]
+) -> list[LayerSpec]:
     """Each stored layer's (type, config, the layer if built already, its parameter and buffer shapes).
 
     Shapes come from the config before the layer is built wherever the layer declares them, so
-    that no config can make loading allocate before the stored arrays are checked against it.
+    that no config can make loading allocate before the stored arrays are checked against it. A
+    custom layer's parameters are the file's entries under its index (it may create them lazily).
     """
     if not isinstance(value, list):
         raise ModelFileError(f"{where}: architecture.layers must be a list, found {type(value).__name__}")
     specs: list[LayerSpec] = []
     for index, entry in enumerate(value):
-        entry = check_keys(entry, f"{where}: layer {index}", {"type", "config"})
+        entry = check_keys(entry, f"{where}: layer {index}", {"type", "config"}, {"custom"})
         kind, config = entry["type"], entry["config"]
+        if entry.get("custom", False) is not False:
+            custom = custom_layer_class(kind, f"{where}: layer {index}", custom_layers)
+            layer = _build(kind, config, f"{where}: layer {index}", {kind: custom})
+            prefix = f"parameters/{index}/"
+            stored = {e[len(prefix) :]: h.shape for e, h in reader.headers.items() if e.startswith(prefix)}
+            if not all(name.isidentifier() for name in stored):
+                raise ModelFileError(f"{where}: layer {index}'s parameter names must be identifiers: {sorted(stored)}")
+            specs.append((kind, config, layer, (stored, {})))
+            continue
         cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
         declared = cls.declared_shapes(config) if cls is not None and isinstance(config, dict) else None
         if declared is not None:
@@ -209,10 +234,10 @@ def _check_size(specs: list[LayerSpec], input_shape: object, limits: Limits, whe
     return layers
 
 
-def _build(kind: object, config: object, where: str) -> Layer:
+def _build(kind: object, config: object, where: str, types: Mapping[str, type[Layer]] = LAYER_TYPES) -> Layer:
     """build_layer, its errors as ModelFileError."""
     try:
-        return build_layer(kind, config, where)
+        return build_layer(kind, config, where, types)
     except InputError as error:
         raise ModelFileError(str(error)) from None
 
@@ -304,7 +329,23 @@ def _network(architecture: dict[str, Any], optimizer: Optimizer, layers: list[La
     except (GlassnetError, TypeError, ValueError) as error:
         raise ModelFileError(f"{where}: the stored network is inconsistent: {error}") from None
     net.input_shape = None if input_shape is None else tuple(input_shape)
+    net.class_names = _class_names(architecture.get("class_names"), where)
     return net
+
+
+def _class_names(value: object, where: str) -> list[str] | None:
+    """The stored class names: null, or a list of at most MAX_CLASSES short strings."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= MAX_CLASSES
+        or not all(isinstance(name, str) and len(name) <= MAX_NAME for name in value)
+    ):
+        raise ModelFileError(
+            f"{where}: class_names must be a list of 1 to {MAX_CLASSES} strings of at most {MAX_NAME} characters"
+        )
+    return list(value)
 
 
 def resume_training(net: SavedNetwork, path: PathLike) -> None:
@@ -339,5 +380,6 @@ def resume_training(net: SavedNetwork, path: PathLike) -> None:
     net.augment = loaded.augment
     net.callback_states = loaded.callback_states  # fit(resume=...) gives them back to its callbacks
     net.input_shape = loaded.input_shape or net.input_shape
+    net.class_names = net.class_names or loaded.class_names
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn

@@ -9,15 +9,17 @@ types is read from the layers package: a new built-in layer only needs its expor
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 from glassnet import layers
 from glassnet.augment import build_augmentation, describe_augmentation
 from glassnet.checks import is_int
-from glassnet.errors import GlassnetError, InputError, ModelFileError, UnsaveableError
+from glassnet.errors import GlassnetError, InputError, InputTypeError, ModelFileError, UnsaveableError
 from glassnet.io.contract import SavedNetwork
 from glassnet.layers import Activation, Layer
+from glassnet.layers.registry import REGISTERED, custom_config, registered_name
 from glassnet.losses import LOSSES, Loss
 from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from glassnet.schedules import build_schedule, describe_schedule
@@ -42,23 +44,24 @@ OPTIMIZER_STATE_KEYS: dict[str, tuple[frozenset[str], ...]] = {
 SCALAR_STATE = {"step"}  # per-parameter counts, stored as int64 scalars
 NETWORK_KEYS = ("epochs", "learning_rate", "batch_size", "seed", "verbose")
 ARCHITECTURE_KEYS = {"network", "layers", "loss", "optimizer", "input_shape"}
-OPTIONAL_ARCHITECTURE_KEYS = {"schedule", "augment"}  # written only when the network has one
+OPTIONAL_ARCHITECTURE_KEYS = {"schedule", "augment", "class_names"}  # written only when set
 
 
 # Building layers --------------------------------------------------------------------------------
 
 
-def build_layer(kind: object, options: object, where: str) -> Layer:
-    """A built-in layer from its type name and constructor arguments; InputError naming `where` if not.
+def build_layer(kind: object, options: object, where: str, types: Mapping[str, type[Layer]] = LAYER_TYPES) -> Layer:
+    """A built-in (or registered) layer from its type name and constructor arguments; InputError naming `where` if not.
 
     Args:
         kind: the class name, e.g. "Conv2D".
         options: its constructor's keyword arguments (lists stand for pairs).
         where: the layer's place, for messages ("layer 3", "model.npz: layer 2").
+        types: the classes it may build, by name.
     """
-    if not isinstance(kind, str) or kind not in LAYER_TYPES:
-        raise InputError(f"{where}: unknown type {kind!r}: use one of {', '.join(LAYER_TYPES)}")
-    cls = LAYER_TYPES[kind]
+    if not isinstance(kind, str) or kind not in types:
+        raise InputError(f"{where}: unknown type {kind!r}: use one of {', '.join(types)}")
+    cls = types[kind]
     if not isinstance(options, dict):
         raise InputError(f"{where} ({kind}): expected an object of options, got {type(options).__name__}")
     required, optional = constructor_arguments(cls)
@@ -150,7 +153,8 @@ def describe(net: SavedNetwork) -> dict[str, Any]:
         net: the network.
     """
     seed = int(net.seed) if is_int(net.seed) else None
-    described = {
+    names = {} if net.class_names is None else {"class_names": list(net.class_names)}
+    described = names | {
         "network": {
             "epochs": net.epochs,
             "learning_rate": net.learning_rate,
@@ -173,8 +177,30 @@ def describe(net: SavedNetwork) -> dict[str, Any]:
     return described
 
 
+def custom_layer_class(kind: object, where: str, custom_layers: Mapping[str, type[Layer]]) -> type[Layer]:
+    """The class of a file's custom layer: passed to load, or registered; ModelFileError saying how if neither.
+
+    Args:
+        kind: the stored name.
+        where: the layer's place, for messages.
+        custom_layers: the classes given to Network.load.
+    """
+    if not isinstance(kind, str):
+        raise ModelFileError(f"{where}: a custom layer's type must be a name, found {kind!r}")
+    cls = custom_layers.get(kind) or REGISTERED.get(kind)
+    if cls is None:
+        raise ModelFileError(
+            f"{where} is the custom layer {kind!r}, which is not registered: define its class and decorate it with "
+            f"@gn.register_layer, or pass gn.Network.load(path, custom_layers={{{kind!r}: {kind}}}) "
+            "(a model file never names code to import)"
+        )
+    if not isinstance(cls, type) or not issubclass(cls, Layer):
+        raise InputTypeError(f"custom_layers[{kind!r}] must be a subclass of gn.Layer, got {cls!r}")
+    return cls
+
+
 def describe_layer(index: int, layer: Layer) -> dict[str, Any]:
-    """{"type": ..., "config": ...} of a built-in layer, its arrays checked against its config.
+    """{"type": ..., "config": ...} of a built-in or registered layer, its arrays checked against its config.
 
     Args:
         index: its position, for error messages.
@@ -186,12 +212,18 @@ def describe_layer(index: int, layer: Layer) -> dict[str, Any]:
             f"layer {index}, {layer!r}, holds your own Python functions, which a model file cannot store "
             "(glassnet never pickles): use a built-in activation such as gn.Tanh(), gn.Sigmoid() or gn.ReLU()"
         )
-    if LAYER_TYPES.get(kind) is not type(layer):
-        raise UnsaveableError(
-            f"layer {index}, {layer!r}, is a custom layer ({type(layer).__module__}.{type(layer).__qualname__}): "
-            f"model files hold built-in layers only ({', '.join(LAYER_TYPES)}); save its parameters yourself "
-            "with np.savez and rebuild the network in code"
-        )
+    custom = LAYER_TYPES.get(kind) is not type(layer)
+    if custom:
+        name = registered_name(layer)
+        if name is None:
+            raise UnsaveableError(
+                f"layer {index}, {layer!r}, is a custom layer ({type(layer).__module__}.{type(layer).__qualname__}) "
+                f"that is not registered: decorate its class with @gn.register_layer to save it"
+            )
+        if layer.buffers():
+            raise UnsaveableError(
+                f"layer {index}, {layer!r}: model files hold a custom layer's parameters, not its buffers"
+            )
     held = {name: param.shape for name, param in layer.named_parameters().items()}
     held |= {name: tuple(buffer.shape) for name, buffer in layer.buffers().items()}
     implied = layer.parameter_shapes() | layer.buffer_shapes()
@@ -200,6 +232,8 @@ def describe_layer(index: int, layer: Layer) -> dict[str, Any]:
             f"layer {index}, {layer!r}, holds arrays {held} but its config implies {implied}: "
             "set values of the right shapes"
         )
+    if custom:
+        return {"type": name, "config": custom_config(index, layer), "custom": True}
     return {"type": kind, "config": layer.config()}
 
 

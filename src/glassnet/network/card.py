@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from glassnet.layers.maxpool2x2 import fast_enabled
+from glassnet.network.data import is_dataset
 from glassnet.parameter import Parameter
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ def array_hash(*arrays: np.ndarray) -> str:
 
 def data_record(x: object, y: object) -> dict[str, Any] | None:
     """The hashes and size of a data set as given to fit, or None for data that is not arrays."""
+    if is_dataset(x):  # read batch by batch: hashing would read (and decode) all of it
+        return None
     try:
         xa, ya = np.asarray(x), np.asarray(y)
     except (TypeError, ValueError):

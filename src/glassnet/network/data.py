@@ -8,7 +8,7 @@ into the loss's targets, before any work starts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -36,13 +36,77 @@ class Labelled:
     targets: np.ndarray
     labels: np.ndarray | None
 
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def has_labels(self) -> bool:
+        """True when the targets are classes, so that accuracy is measured."""
+        return self.labels is not None
+
+    def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The inputs, targets and labels (or None) of the samples at index."""
+        return self.x[index], self.targets[index], None if self.labels is None else self.labels[index]
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """What fit takes instead of arrays: len(dataset) samples, dataset[index_array] -> (x, y) of that batch."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: np.ndarray, /) -> tuple[object, object]: ...
+
+
+@runtime_checkable
+class ArrayLike(Protocol):
+    """Anything NumPy converts through __array__ (pandas frames, tensors): arrays, never dataset objects."""
+
+    def __array__(self) -> np.ndarray: ...
+
+
+@dataclass
+class Streamed:
+    """Samples of a dataset object, read batch by batch and checked like arrays as they come.
+
+    Args:
+        dataset: the user's dataset object.
+        indices: which of its samples these are.
+        output: the network's per-sample output shape (for the targets).
+        dtype: the network's floating-point type.
+        distributions: check that target rows are probability distributions (cross-entropy).
+        has_labels: the targets are classes (as the first sample's were), so accuracy is measured.
+    """
+
+    dataset: Dataset
+    indices: np.ndarray
+    output: Shape | None
+    dtype: np.dtype
+    distributions: bool
+    has_labels: bool
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def batch(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The inputs, targets and labels (or None) of the samples at index, read from the dataset."""
+        x, y = _read(self.dataset, self.indices[index])
+        array = cast_input(as_input_array(x, "the dataset's x"), self.dtype, "the dataset's x")
+        targets, labels = prepare_targets(y, len(array), self.output, self.dtype, self.distributions, "the dataset's y")
+        return array, targets, labels
+
 
 @dataclass
 class TrainingData:
     """What fit trains on, and what it validates on after each epoch (None: nothing)."""
 
-    train: Labelled
+    train: Labelled | Streamed
     validation: Labelled | None
+
+
+def is_dataset(x: object) -> bool:
+    """True for a dataset object: with __len__ and __getitem__, but not an array, a list or array-like."""
+    return not isinstance(x, (np.ndarray, list, tuple, str, bytes, ArrayLike)) and isinstance(x, Dataset)
 
 
 def prepare(net: Network, x: object, y: object, validation_data: object, validation_split: object) -> TrainingData:
@@ -55,8 +119,14 @@ def prepare(net: Network, x: object, y: object, validation_data: object, validat
         validation_split: the fraction in [0, 1) of the samples to hold out, from the end.
     """
     pair = check_validation_data(validation_data)
-    train = labelled(net, x, y)
     split = check_fraction(validation_split, "validation_split")
+    if pair is not None and is_dataset(pair[0]):
+        pair = _read(pair[0], np.arange(len(pair[0])))  # type: ignore[arg-type]
+    if is_dataset(x):
+        return _prepare_dataset(net, x, y, pair, split)  # type: ignore[arg-type]
+    if y is None:
+        raise InputError("fit needs the targets y with arrays x: call fit(x, y), or pass a dataset object alone")
+    train = labelled(net, x, y)
     if split:
         if pair is not None:
             raise InputError("give validation_data or validation_split, not both")
@@ -90,6 +160,48 @@ def _hold_out(data: Labelled, fraction: float) -> tuple[Labelled, tuple[np.ndarr
     labels = None if data.labels is None else data.labels[:keep]
     held_out = (data.x[keep:], data.labels[keep:] if data.labels is not None else data.targets[keep:])
     return Labelled(data.x[:keep], data.targets[:keep], labels), held_out
+
+
+def _prepare_dataset(
+    net: Network, dataset: Dataset, y: object, pair: tuple[object, object] | None, split: float
+) -> TrainingData:
+    """A dataset object checked on its first sample; the held-out end of it read into arrays for validation."""
+    if y is not None:
+        raise InputError("a dataset object gives (x, y) itself: call fit(dataset) without y")
+    n = len(dataset)
+    if n < 1:
+        raise InputError("the dataset object is empty (len 0): it must hold at least one sample")
+    first, first_y = _read(dataset, np.arange(1))
+    array, output = network_inputs(net, first, "the dataset's x")
+    net.input_shape = tuple(array.shape[1:])
+    distributions = isinstance(net.loss, CrossEntropy)
+    _, first_labels = prepare_targets(first_y, 1, output, array.dtype, distributions, "the dataset's y")
+    keep = n - int(n * split)
+    if split:
+        if pair is not None:
+            raise InputError("give validation_data or validation_split, not both")
+        if keep < 1 or keep == n:
+            raise InputError(f"validation_split={split} of {n} samples leaves no training or validation data")
+        pair = _read(dataset, np.arange(keep, n))
+    train = Streamed(dataset, np.arange(keep), output, array.dtype, distributions, first_labels is not None)
+    validation = labelled(net, *pair, "validation x", "validation y") if pair is not None else None
+    return TrainingData(train, validation)
+
+
+def _read(dataset: Dataset, index: np.ndarray) -> tuple[object, object]:
+    """dataset[index] checked to be a pair (x, y) of as many samples as indices."""
+    got = dataset[index]
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise InputTypeError(
+            f"a dataset object's __getitem__(index_array) must return a pair (x, y), got {type(got).__name__}"
+        )
+    x, y = got
+    if len(x) != len(index) or len(y) != len(index):  # type: ignore[arg-type]
+        raise ShapeError(
+            f"the dataset gave {len(x)} inputs and {len(y)} targets for {len(index)} indices: "  # type: ignore[arg-type]
+            "__getitem__ must return one sample per index"
+        )
+    return x, y
 
 
 def check_validation_data(validation_data: object) -> tuple[object, object] | None:

@@ -46,13 +46,13 @@ class Doctor:
         self.said = 0  # findings said so far: the rest wait for the epoch's end, after the progress bar
 
     def after_batch(
-        self, net: Network, x: np.ndarray, batch: np.ndarray, targets: np.ndarray, loss: float, accuracy: float | None
+        self, net: Network, inputs: np.ndarray, targets: np.ndarray, loss: float, accuracy: float | None
     ) -> None:
         """Called after each optimizer step.
 
         Args:
             net: the network in training.
-            x, batch: the training inputs and this batch's indices into them.
+            inputs: this batch's inputs (before augmentation).
             targets: the batch's targets.
             loss: the batch's loss.
             accuracy: the epoch's accuracy so far, None without labels.
@@ -62,8 +62,8 @@ class Doctor:
             self.accuracies.append(accuracy)
         batches = len(self.losses)
         if self.probe is None:  # the run's first batch
-            self.probe = x[batch[:PROBE]]
-            self.report(diagnoses.unscaled_inputs(x[batch]))
+            self.probe = inputs[:PROBE]
+            self.report(diagnoses.unscaled_inputs(inputs))
             if net.loss is not None:
                 self.report(diagnoses.loss_mismatch(net.layers, net.loss, targets))
         if batches % GRADIENT_EVERY == 1:

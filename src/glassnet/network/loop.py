@@ -37,7 +37,7 @@ from glassnet.augment import prepare as prepare_augment
 from glassnet.errors import DivergenceError
 from glassnet.io.state import TrainingState
 from glassnet.metrics import to_labels
-from glassnet.network.data import Labelled, TrainingData
+from glassnet.network.data import Labelled, Streamed, TrainingData
 from glassnet.network.doctor import Doctor
 from glassnet.network.hooks import Callback, CallbackList, EpochFunction
 from glassnet.network.numerics import broken_parameter, quiet
@@ -101,9 +101,9 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
     net.stop_training = False
     hooks = CallbackList(run.callbacks, net, run.parallel.is_root)
     if net.augment is not None:
-        prepare_augment(net.augment, data.train.x.shape[1:])
+        prepare_augment(net.augment, net.input_shape or ())
     first = len(net.history["loss"]) + 1
-    progress = RunProgress(first, run.last_epoch, len(data.train.x), run.verbose)
+    progress = RunProgress(first, run.last_epoch, len(data.train), run.verbose)
     with run.parallel.session(net.layers, net.rng), tuned_threads(run.threads, run.verbose) as tuner:
         hooks.train_begin(run.resumed)
         try:
@@ -160,7 +160,7 @@ class Snapshot:
 def train_epoch(
     net: Network,
     plan: Plan,
-    data: Labelled,
+    data: Labelled | Streamed,
     run: Run,
     epoch: int,
     hooks: CallbackList | None = None,
@@ -172,7 +172,7 @@ def train_epoch(
     Args:
         net: the network to train.
         plan: its layers as run.
-        data: the checked training data.
+        data: the checked training data (arrays, or a dataset object read batch by batch).
         run: the settings of this fit.
         epoch: this epoch's number, for messages and the progress bar.
         hooks: the callbacks' per-batch hooks (None: no callbacks).
@@ -181,34 +181,38 @@ def train_epoch(
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
-    x, targets, labels, parallel = data.x, data.targets, data.labels, run.parallel
+    parallel, count = run.parallel, len(data)
     snapshot = Snapshot(net)
-    order = net.rng.permutation(len(x)) if run.shuffle else np.arange(len(x))
+    order = net.rng.permutation(count) if run.shuffle else np.arange(count)
     params = net.parameters()
-    progress = progress if progress is not None else RunProgress(epoch, epoch, len(x), 0)
-    batches = math.ceil(len(x) / run.batch_size)
-    total_loss, correct, seen, last_loss = 0.0, 0, 0, None
+    progress = progress if progress is not None else RunProgress(epoch, epoch, count, 0)
+    batches = math.ceil(count / run.batch_size)
+    total_loss, correct, seen, last_loss, has_labels = 0.0, 0, 0, None, data.has_labels
+    x = np.zeros(0)  # the last batch read (a dataset object's inputs are never all in memory)
     hooks = hooks if hooks is not None else CallbackList([], net, True)
     with plan.training(), quiet():
-        for index, start in enumerate(range(0, len(x), run.batch_size), start=1):
+        for index, start in enumerate(range(0, count, run.batch_size), start=1):
             hooks.batch_begin(index - 1)
             if tuner is not None:
                 tuner.before_batch()
                 started = time.perf_counter()
             global_batch = order[start : start + run.batch_size]
             batch = parallel.shard(global_batch)
-            inputs = x[batch]
-            if net.augment is not None:  # drawn for the whole global batch on every process
-                inputs = augmented(net.augment, net.rng, inputs, len(global_batch), parallel)
             if len(batch) == 0:  # fewer images than ranks: this rank adds nothing, but takes the same step
+                if net.augment is not None:
+                    net.augment.draw(net.rng, len(global_batch))  # every rank draws: the generators stay in step
                 parallel.average_gradients(params, 0, len(global_batch))
             else:
-                out, batch_targets = plan.forward(inputs), targets[batch]
+                x, batch_targets, batch_labels = data.batch(batch)
+                inputs = x
+                if net.augment is not None:  # drawn for the whole global batch on every process
+                    inputs = augmented(net.augment, net.rng, x, len(global_batch), parallel)
+                out = plan.forward(inputs)
                 check_output_shape(out.shape[1:], batch_targets.shape)
                 value, grad = plan.loss_and_grad(batch_targets, out)
                 if not math.isfinite(value):
                     snapshot.restore(net)
-                    raise _diverged(net, x, f"the loss became {value}", epoch, index, batches, last_loss)
+                    raise _diverged(net, _inputs(data, x), f"the loss became {value}", epoch, index, batches, last_loss)
                 plan.backward(grad)
                 parallel.average_gradients(params, len(batch), len(global_batch))
             if run.clip_norm is not None:
@@ -227,13 +231,12 @@ def train_epoch(
             hooks.batch_end(index - 1, value)
             total_loss += value * len(batch)
             seen += len(batch)
-            if labels is not None:
-                correct += int(np.count_nonzero(to_labels(out) == labels[batch]))
-            progress.update(len(global_batch), total_loss / seen, correct / seen if labels is not None else None)
+            if batch_labels is not None:
+                correct += int(np.count_nonzero(to_labels(out) == batch_labels))
+            accuracy = correct / seen if has_labels else None
+            progress.update(len(global_batch), total_loss / seen, accuracy)
             if run.doctor is not None:
-                run.doctor.after_batch(
-                    net, x, batch, batch_targets, value, correct / seen if labels is not None else None
-                )
+                run.doctor.after_batch(net, x, batch_targets, value, accuracy)
             if STOP.requested and index < batches:
                 raise KeyboardInterrupt(
                     f"training stopped after batch {index}/{batches} of epoch {epoch}: the weights are those "
@@ -242,11 +245,11 @@ def train_epoch(
     broken = broken_parameter(net.layers)
     if broken is not None:
         snapshot.restore(net)
-        raise _diverged(net, x, f"{broken} after its last step", epoch, batches, batches, last_loss)
+        raise _diverged(net, _inputs(data, x), f"{broken} after its last step", epoch, batches, batches, last_loss)
     parallel.end_epoch(net.layers)
     loss_sum, correct_sum, seen_sum = parallel.sum([total_loss, correct, seen])  # over every process
     logs = {"loss": loss_sum / seen_sum}
-    if labels is not None:
+    if has_labels:
         logs["accuracy"] = correct_sum / seen_sum
     return logs
 
@@ -287,6 +290,13 @@ def scheduled_rate(net: Network, horizon: Horizon) -> None:
     """Set the optimizer's rate to the network's schedule at the coming step (nothing without a schedule)."""
     if net.schedule is not None:
         net.optimizer.learning_rate = net.schedule.rate(net.optimizer.steps, horizon)
+
+
+def _inputs(data: Labelled | Streamed, last: np.ndarray) -> np.ndarray:
+    """The inputs to scan for a hint: all of them for arrays, the last batch read for a dataset object."""
+    if isinstance(data, Labelled):
+        return data.x
+    return last if last.size else np.zeros(1)  # a rank given no batch read nothing
 
 
 def _diverged(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -31,7 +31,7 @@ from glassnet.network.loop import HISTORY_KEYS, Run, interruptible, run_horizon,
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
 from glassnet.network.rollback import CallState
-from glassnet.network.summary import summary_table
+from glassnet.network.summary import summary_html, summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
 from glassnet.schedules import Schedule, check_schedule
@@ -53,13 +53,15 @@ class Network:
         schedule: a gn.schedules schedule setting the learning rate before every optimizer step
             (None: the optimizer's rate stays as it is).
 
+    `Network([layer, ...])` (Keras's habit) adds those layers, with the other settings as given.
+
     Shapes:
         x (N, ...) as the first layer takes it -> predict gives (N, ...) of the last layer.
     """
 
     def __init__(
         self,
-        epochs: int = 1,
+        epochs: int | Sequence[Layer] = 1,
         learning_rate: float = 0.01,
         batch_size: int = 32,
         optimizer: str | Optimizer = "sgd",
@@ -67,6 +69,9 @@ class Network:
         verbose: int = 1,
         schedule: Schedule | None = None,
     ) -> None:
+        layers: Sequence[Layer] = ()
+        if isinstance(epochs, (list, tuple)):
+            layers, epochs = epochs, 1
         self.epochs = check_count(epochs, "epochs")
         self.learning_rate = check_positive(learning_rate, "learning_rate", "0.01")
         self.batch_size = check_count(batch_size, "batch_size")
@@ -80,12 +85,15 @@ class Network:
         self.loss: Loss | None = None
         self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
         self.input_shape: tuple[int, ...] | None = None  # one sample's shape, as last given or loaded
+        self.class_names: list[str] | None = None  # what each output means, saved in the model file
         self.fuse_relu_pool = True  # run each ReLU + MaxPool2D pair as one step: glassnet.network.plan
         self.stop_training = False
         self.callback_states: list[dict[str, Any]] = []  # the callbacks' states after the last epoch, for checkpoints
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
         self.card: dict[str, Any] = {"fits": []}  # what made this model, one record per fit (network/card.py)
         self.diagnoses: list[Diagnosis] = []  # the training doctor's findings in the last fit (network/doctor.py)
+        for layer in layers:
+            self.add(layer)
 
     # Building -----------------------------------------------------------------------------------
 
@@ -172,7 +180,7 @@ class Network:
     def fit(
         self,
         x: object,
-        y: object,
+        y: object = None,
         *,
         epochs: int | None = None,
         learning_rate: float | None = None,
@@ -191,6 +199,10 @@ class Network:
         doctor: bool = True,
     ) -> Network:
         """Train on (x, y) in shuffled mini-batches; y holds integer labels, one-hot rows or targets.
+
+        x may instead be a dataset object (anything with `__len__` and `__getitem__(index_array)`
+        returning the batch's (x, y), e.g. gn.datasets.ImageFolder), given without y: its samples
+        are read batch by batch; a validation_split is read from its end once, into memory.
 
         Arguments left as None take the constructor's values. A second fit trains `epochs` more
         epochs. After each epoch its metrics are appended to `history`, and each callback is called
@@ -258,7 +270,7 @@ class Network:
             self.card["fits"][-1]["settings"] |= card_settings(validation_split, callbacks, resume, parallel.size > 1)
             watcher = Doctor(print if verbose else None) if check_flag(doctor, "doctor") else None
             self.diagnoses = watcher.findings if watcher is not None else []
-            horizon = run_horizon(len(data.train.x), batch_size, last_epoch)
+            horizon = run_horizon(len(data.train), batch_size, last_epoch)
             run = Run(
                 last_epoch,
                 batch_size,
@@ -296,7 +308,13 @@ class Network:
         return self
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> Network:
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        custom_layers: Mapping[str, type[Layer]] | None = None,
+    ) -> Network:
         """Read a model file or checkpoint written by save (gn.ModelFileError if it is not valid).
 
         Args:
@@ -304,8 +322,10 @@ class Network:
             limits: the largest network accepted, gn.io.Limits(parameters=..., activations=...);
                 the default refuses a file describing more than 50 M parameters or 20 M values in
                 one sample's forward pass (docs/security.md).
+            custom_layers: your layer classes by the name the file stores (Keras's custom_objects),
+                for those not registered with @gn.register_layer; nothing else is ever built.
         """
-        return cast(Network, model_file.load_network(path, limits))  # the class registered below
+        return cast(Network, model_file.load_network(path, limits, custom_layers))  # the class registered below
 
     def to_onnx(
         self,
@@ -348,6 +368,10 @@ class Network:
         if self.loss is None:
             raise NotReadyError('no loss chosen: call net.use("cross_entropy") or net.use("mse") before fit')
         return self.loss
+
+    def _repr_html_(self) -> str:
+        """The summary table, for Jupyter."""
+        return summary_html(self, self.input_shape)
 
     def __repr__(self) -> str:
         return f"Network({len(self.layers)} layers, loss={self.loss!r})"

@@ -167,6 +167,10 @@ class Predictor:
                 f"it gives {format_shape(shapes[-1] if shapes else None)}"
             )
         self.net = net
+        classes = int(shapes[-1][0] or 0) if shapes[-1] is not None else 0
+        names = net.class_names
+        fits = names is not None and len(names) == classes
+        self.class_names = list(names) if names is not None and fits else [str(k) for k in range(classes)]
         self.lock = threading.Lock()
         self.blas = ThreadpoolController()
         self.predict(np.zeros(INPUT_SHAPE, dtype=np.float32), preprocess=False)  # compile and warm up now
@@ -190,6 +194,8 @@ class Predictor:
         is_probability = bool(np.all(scores >= 0) and abs(scores.sum() - 1) < 1e-3)
         return {
             "prediction": int(np.argmax(scores)),
+            "class": self.class_names[int(np.argmax(scores))] if self.class_names else None,
+            "class_names": self.class_names,
             "scores": scores.tolist(),
             "probabilities": scores.tolist() if is_probability else None,
             "input": image[..., 0].astype(np.float64).tolist(),  # exact: float32 survives the round trip

@@ -130,7 +130,7 @@ async function predict() {
 function render(result) {
   window.glassnetLast = result; // the latest answer, for the browser console
   const values = result.probabilities || result.scores;
-  document.getElementById("prediction").textContent = String(result.prediction);
+  document.getElementById("prediction").textContent = result.class ?? String(result.prediction);
   document.getElementById("confidence").textContent = result.probabilities
     ? `${(100 * values[result.prediction]).toFixed(1)}% sure` : "scores (the model has no softmax)";
   renderBars(values, result.prediction, result.probabilities !== null);
