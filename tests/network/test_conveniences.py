@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from glassnet.apps.extras import MissingExtraError, import_extra
+from glassnet.extras import MissingExtraError, import_extra
 
 import glassnet as gn
 
