@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from glassnet.extras import MissingExtraError, import_extra
 
 import glassnet as gn
+from glassnet.extras import MissingExtraError, import_extra
 
 
 def test_network_takes_a_list_of_layers_as_keras_does() -> None:
