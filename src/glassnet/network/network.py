@@ -17,6 +17,7 @@ from glassnet.io.files import check_output
 from glassnet.io.limits import DEFAULT_LIMITS, Limits
 from glassnet.io.onnx_export import export_onnx
 from glassnet.io.onnx_import import load_onnx
+from glassnet.io.resume import resume_training
 from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
@@ -27,7 +28,8 @@ from glassnet.network.distributed import strategy
 from glassnet.network.doctor import Doctor
 from glassnet.network.gradcheck import NetworkGradientCheck, check_network
 from glassnet.network.hooks import Callback, EpochFunction, check_callbacks
-from glassnet.network.loop import HISTORY_KEYS, Run, interruptible, run_horizon, train
+from glassnet.network.interrupt import interruptible
+from glassnet.network.loop import HISTORY_KEYS, Run, run_horizon, train
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
 from glassnet.network.rollback import CallState
@@ -254,7 +256,7 @@ class Network:
         try:
             data = prepare(self, x, y, validation_data, validation_split)
             if resume is not None:
-                model_file.resume_training(self, resume)
+                resume_training(self, resume)
             if checkpoint is not None:
                 check_output(checkpoint, "checkpoint")  # a place it cannot be written fails now, not after an epoch
                 describe(self)  # a network a checkpoint cannot hold fails now, not after an epoch
