@@ -1,12 +1,15 @@
-"""Shared fixtures: a seeded generator, and the gradcheck helpers on the import path."""
+"""Shared fixtures: a seeded generator, one BLAS thread, and the gradcheck helpers on the import path."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+import glassnet as gn
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -14,3 +17,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread() -> Iterator[None]:
+    """Every test trains on one BLAS thread unless it sets another count.
+
+    fit's default, "auto", picks the count by timing batches, and the count can change the last
+    bits of a product (docs/determinism.md): tests that compare two runs bit for bit need it fixed,
+    and one thread never spins against the other tests' processes. The tests of "auto" set it.
+    """
+    before = gn.get_threads()
+    gn.set_threads(1)
+    yield
+    gn.set_threads(before)

@@ -6,19 +6,37 @@ fast. "auto" does not guess: it times the first batches of a fit with each candi
 half the cores, all of them), keeps the fastest, and measures again when the step time jumps
 (another program started). `set_threads(None)` leaves BLAS as it is. Only fit is tuned; the
 count in force before fit is restored when it ends.
+
+The count can change the last bits of a matrix product (OpenBLAS splits the work differently), so
+two "auto" runs may differ slightly. Every fit records the counts its batches ran with in the
+model's reproducibility card, and `replaying(log)` trains with exactly those counts again
+(`glassnet reproduce`); for runs that compare bit for bit, fix the count: `set_threads(1)`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from glassnet.checks import is_int
 from glassnet.errors import InputError
 
-Setting = int | str | None
+ThreadLog = list[list[int]]  # [[batch, count], ...]: from that batch of the fit on, BLAS ran `count` threads
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The thread counts of a recorded fit, to train with again (see replaying)."""
+
+    log: tuple[tuple[int, int], ...]
+
+
+Setting = int | str | None | Replay
 _setting: Setting = "auto"
 
 WARMUP = 1  # untimed batches before measuring (first-touch allocations, caches)
@@ -40,8 +58,23 @@ def set_threads(threads: Setting) -> None:
 
 
 def get_threads() -> Setting:
-    """The current setting: an int, "auto" or None."""
+    """The current setting: an int, "auto" or None (a Replay while replaying)."""
     return _setting
+
+
+@contextlib.contextmanager
+def replaying(log: ThreadLog) -> Iterator[None]:
+    """Train with the thread counts a fit recorded (its card's "blas_threads"), batch for batch.
+
+    Args:
+        log: [[batch, count], ...] as ThreadTuner.log holds it.
+    """
+    global _setting
+    before, _setting = _setting, Replay(tuple((int(batch), int(count)) for batch, count in log))
+    try:
+        yield
+    finally:
+        _setting = before
 
 
 def check_threads(threads: object) -> Setting:
@@ -63,11 +96,12 @@ class ThreadTuner:
     """The BLAS thread count of one fit: fixed, or chosen by timing batches ("auto").
 
     Args:
-        setting: an int, "auto" or None (see set_threads).
+        setting: an int, "auto", None (see set_threads) or a Replay.
         verbose: print the one-time slow-down note when > 0.
+        log: where to record the count of each batch (a list kept in the card), appended to.
     """
 
-    def __init__(self, setting: Setting, verbose: int) -> None:
+    def __init__(self, setting: Setting, verbose: int, log: ThreadLog | None = None) -> None:
         from threadpoolctl import ThreadpoolController
 
         self.verbose = verbose
@@ -76,9 +110,11 @@ class ThreadTuner:
         most = max([info["num_threads"] for info in self.controller.info()] + [1])
         self.auto = setting == "auto" and most > 1 and bool(self.controller.lib_controllers)
         self.candidates = sorted({1, max(most // 2, 1), most})
-        self.current = most if setting in (None, "auto") else int(setting)
+        self.replay = dict(setting.log) if isinstance(setting, Replay) else {}
+        self.current = int(setting) if isinstance(setting, int) else most
         if isinstance(setting, int):
             self._use(setting)
+        self.log = log if log is not None else []
         self.queue: list[int] = []  # candidates still to time, one entry per timed batch
         self.timings: dict[int, list[float]] = {}
         self.recent: list[float] = []
@@ -98,9 +134,14 @@ class ThreadTuner:
         self.warming = WARMUP
 
     def before_batch(self) -> None:
-        """Set the count of the coming batch."""
+        """Set the count of the coming batch, and log it when it changed."""
         if self.auto and self.queue and self.queue[0] != self.current:
             self._use(self.queue[0])
+        if self.batches in self.replay:
+            self._use(self.replay[self.batches])
+        if not self.log or self.log[-1][1] != self.current:
+            self.log.append([self.batches, self.current])
+        self.batches += 1
 
     def after_batch(self, seconds: float, samples: int) -> None:
         """Record a batch's time; choose or re-check the count (auto only)."""

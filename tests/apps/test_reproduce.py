@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 import glassnet as gn
 from glassnet.apps.reproduce import reproduce
 from glassnet.io.model_file import FORMAT_VERSION
 from glassnet.network.card import array_hash, weights_hash
+from glassnet.threads import replaying
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 (X_TRAIN, Y_TRAIN), _ = gn.datasets.load_mnist()
@@ -28,13 +30,13 @@ def glassnet(*args: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
 
 
-def small_net() -> gn.Network:
+def small_net(hidden: int = 16) -> gn.Network:
     return (
         gn.Network(seed=3, epochs=2, learning_rate=0.05, batch_size=32, verbose=0)
         .add(gn.Flatten())
-        .add(gn.Dense(784, 16))
+        .add(gn.Dense(784, hidden))
         .add(gn.ReLU())
-        .add(gn.Dense(16, 10))
+        .add(gn.Dense(hidden, 10))
         .add(gn.Softmax())
         .use("cross_entropy")
     )
@@ -144,3 +146,19 @@ def test_doctor_names_what_a_model_shows(tmp_path: Path, capsys: pytest.CaptureF
     assert "Looked at its history (1 epochs) and 512 MNIST test images." in out
     assert "doctor: 100% of the ReLU units of layer 3 never fire on 128 samples" in out
     assert "No problem found" not in out
+
+
+def test_a_run_whose_thread_count_changed_is_reproduced_bit_for_bit(tmp_path: Path) -> None:
+    """An "auto" run may switch counts, and counts change last bits: reproduce replays the card's counts."""
+    if max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas") < 2:
+        pytest.skip("BLAS runs one thread here: the count cannot change")
+    with replaying([[0, 2], [4, 1]]):  # as if "auto" had measured 2 threads faster, then 1
+        switched = small_net(hidden=32).fit(X_TRAIN[:300], Y_TRAIN[:300])  # 32: OpenBLAS's bits differ
+    assert switched.card["fits"][0]["blas_threads"] == [[0, 2], [4, 1]]
+    one_thread = small_net(hidden=32).fit(X_TRAIN[:300], Y_TRAIN[:300])  # conftest: one thread throughout
+    pairs = zip(switched.parameters(), one_thread.parameters(), strict=True)
+    if all(np.array_equal(a.value, b.value) for a, b in pairs):
+        pytest.skip("this BLAS gives the same bits on 1 and 2 threads: nothing to tell apart")
+    switched.save(tmp_path / "switched.npz")
+    result = reproduce(tmp_path / "switched.npz", MNIST_ONLY)
+    assert result.identical, str(result)

@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_info
 
 import glassnet as gn
 from glassnet.errors import InputError
-from glassnet.threads import MIN_GAP, ThreadTuner
+from glassnet.threads import MIN_GAP, ThreadTuner, replaying
 
 
 def blas_threads() -> int:
@@ -61,5 +61,29 @@ def test_auto_keeps_the_fastest_count_and_measures_again_when_steps_slow_down(ca
         feed(tuner, busy, 2 + 1 + 3 * len(tuner.candidates))
         assert tuner.current == 1 and blas_threads() == 1
         assert "became" in capsys.readouterr().err  # 1.5 per sample vs 1/most at first: said once
+    finally:
+        tuner.close()
+
+
+def test_a_fit_records_the_count_of_its_batches_in_the_card() -> None:
+    gn.set_threads(1)
+    net = gn.Network(batch_size=8, verbose=0, seed=0).add(gn.Dense(4, 2)).add(gn.Softmax()).use("cross_entropy")
+    net.fit(np.zeros((24, 4)), np.zeros(24, dtype=int), epochs=2)
+    assert net.card["fits"][-1]["blas_threads"] == [[0, 1]]  # 6 batches, all on one thread
+
+
+def test_a_replay_sets_the_recorded_count_from_its_batch_on() -> None:
+    if blas_threads() < 2:
+        pytest.skip("BLAS runs one thread here: nothing to replay")
+    log = [[0, 2], [2, 1], [3, 2]]
+    with replaying(log):
+        tuner = ThreadTuner(gn.get_threads(), verbose=0)
+    try:
+        seen = []
+        for _ in range(5):
+            tuner.before_batch()
+            seen.append(blas_threads())
+            tuner.after_batch(0.01, 10)
+        assert seen == [2, 2, 1, 2, 2] and tuner.log == log
     finally:
         tuner.close()

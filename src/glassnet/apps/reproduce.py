@@ -4,18 +4,20 @@ The network is rebuilt from the file's architecture with the recorded seed and o
 initial weights are checked against the card's hash; each recorded fit is replayed on the data
 whose SHA-256 matches the card (searched among the data sets at hand: MNIST is shipped, and the
 first N images of each split are tried, as `glassnet train --limit N` uses them), with the
-recorded fast path. The result says whether every weight is identical and, if not, which
-recorded setting differs from this machine.
+recorded fast path and the BLAS thread count each batch ran with. The result says whether every
+weight is identical and, if not, which recorded setting differs from this machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
 from glassnet.datasets import load_fashion_mnist, load_mnist
 from glassnet.errors import InputError
@@ -23,6 +25,7 @@ from glassnet.io.schema import build_layer, build_optimizer, describe
 from glassnet.layers.maxpool2x2 import fast_enabled, set_fast
 from glassnet.network.card import array_hash, environment, weights_hash
 from glassnet.network.network import Network
+from glassnet.threads import ThreadLog, replaying
 
 Loader = Callable[[], tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]
 LOADERS: dict[str, Loader] = {"MNIST": load_mnist, "Fashion-MNIST": load_fashion_mnist}
@@ -91,12 +94,14 @@ def reproduce(path: str | Path, loaders: dict[str, Loader] | None = None) -> Rep
         _note_callbacks(record, result)
         was = fast_enabled()
         set_fast(bool(record["environment"]["fast_path"]))
+        log = _thread_log(number, record, result)
         try:
-            net.fit(
-                x, y, epochs=settings["epochs"], learning_rate=settings["learning_rate"],
-                batch_size=settings["batch_size"], shuffle=settings["shuffle"], validation_data=validation,
-                validation_split=settings["validation_split"], verbose=0, doctor=False,
-            )  # fmt: skip
+            with replaying(log) if log is not None else contextlib.nullcontext():
+                net.fit(
+                    x, y, epochs=settings["epochs"], learning_rate=settings["learning_rate"],
+                    batch_size=settings["batch_size"], shuffle=settings["shuffle"], validation_data=validation,
+                    validation_split=settings["validation_split"], verbose=0, doctor=False,
+                )  # fmt: skip
         finally:
             set_fast(was)
         result.replayed.append(f"fit {number}: {settings['epochs']} epochs on {found}")
@@ -116,6 +121,24 @@ def _rebuild(saved: Network, first: dict[str, Any]) -> Network:
         net.use(architecture["loss"])
     net.schedule, net.augment = saved.schedule, saved.augment  # functions of the step: the same from the start
     return net
+
+
+def _thread_log(number: int, record: dict[str, Any], result: Reproduction) -> ThreadLog | None:
+    """The fit's recorded BLAS thread counts to replay, or None (an older card, or a malformed entry)."""
+    log: ThreadLog | None = record.get("blas_threads")
+    valid = isinstance(log, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(type(n) is int and n >= 0 for n in pair) and pair[1] >= 1
+        for pair in log
+    )
+    if not valid:
+        result.differences.append(f"fit {number}: the card's BLAS thread counts are malformed: not replayed")
+    if not valid or not log:
+        return None
+    most = max([info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"] + [1])
+    recorded = max(count for _, count in log)
+    if recorded > most:
+        result.differences.append(f"fit {number}: BLAS ran up to {recorded} threads, at most {most} here")
+    return log
 
 
 def _find(record: dict[str, Any] | None, loaders: dict[str, Loader]) -> tuple[np.ndarray, np.ndarray, str]:

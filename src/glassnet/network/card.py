@@ -8,7 +8,8 @@
          "seed": 0, "data": {"x": SHA-256, "y": ..., "samples": N}, "validation": {...} or None,
          "settings": {epochs, learning_rate, batch_size, shuffle, validation_split, callbacks, ...},
          "optimizer": {"type": ..., "config": ...}, "epochs_before": 0,
-         "start": {"weights": SHA-256, "generator": SHA-256} }, ...]}
+         "start": {"weights": SHA-256, "generator": SHA-256},
+         "blas_threads": [[batch, count], ...] }, ...]}   # the BLAS threads of each batch, from then on
 
 `glassnet reproduce MODEL` (apps/reproduce.py) rebuilds the network from its architecture and
 seed, checks the start against the card, replays every fit on the data whose hash matches, and
@@ -133,6 +134,7 @@ def record_fit(
             "optimizer": optimizer,
             "epochs_before": len(net.history["loss"]),
             "start": {"weights": weights_hash(net.parameters()), "generator": generator_hash(net.rng)},
+            "blas_threads": [],  # filled while training (glassnet.threads.ThreadTuner)
         }
     )
 

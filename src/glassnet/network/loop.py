@@ -37,7 +37,7 @@ from glassnet.network.progress import RunProgress, epoch_line
 from glassnet.network.targets import check_output_shape
 from glassnet.optimizers import clip_by_global_norm
 from glassnet.schedules import Horizon
-from glassnet.threads import Setting, ThreadTuner
+from glassnet.threads import Setting, ThreadLog, ThreadTuner
 
 if TYPE_CHECKING:
     from glassnet.network.distributed import Parallel
@@ -61,7 +61,8 @@ class Run:
         horizon: steps per epoch and in the whole run, for the learning-rate schedule.
         clip_norm: the largest global L2 norm of the gradients of one step, or None (no clipping).
         resumed: fit resumes a checkpoint (the callbacks take back their saved state).
-        threads: the BLAS threads: an int, "auto" (timed while training) or None (as they are).
+        threads: the BLAS threads: an int, "auto" (timed while training), None (as they are) or a Replay.
+        thread_log: where to record the count each batch ran with (the card's "blas_threads"), or None.
         doctor: the observer that names classic failures (network/doctor.py), or None.
     """
 
@@ -76,6 +77,7 @@ class Run:
     clip_norm: float | None = None
     resumed: bool = False
     threads: Setting = None
+    thread_log: ThreadLog | None = None
     doctor: Doctor | None = None
 
 
@@ -94,7 +96,7 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
         prepare_augment(net.augment, net.input_shape or ())
     first = len(net.history["loss"]) + 1
     progress = RunProgress(first, run.last_epoch, len(data.train), run.verbose)
-    with run.parallel.session(net.layers, net.rng), tuned_threads(run.threads, run.verbose) as tuner:
+    with run.parallel.session(net.layers, net.rng), tuned_threads(run.threads, run.verbose, run.thread_log) as tuner:
         hooks.train_begin(run.resumed)
         try:
             for epoch in range(first, run.last_epoch + 1):
@@ -258,12 +260,12 @@ def augmented(
 
 
 @contextlib.contextmanager
-def tuned_threads(setting: Setting, verbose: int) -> Iterator[ThreadTuner | None]:
+def tuned_threads(setting: Setting, verbose: int, log: ThreadLog | None) -> Iterator[ThreadTuner | None]:
     """The BLAS thread count of one fit (glassnet.threads), restored when it ends; None leaves BLAS alone."""
     if setting is None:
         yield None
         return
-    tuner = ThreadTuner(setting, verbose)
+    tuner = ThreadTuner(setting, verbose, log)
     try:
         yield tuner
     finally:

@@ -285,6 +285,7 @@ class Network:
                 clip_norm=clip,
                 resumed=resume is not None,
                 threads=get_threads() if parallel.is_local else None,  # under MPI the session sets them
+                thread_log=self.card["fits"][-1]["blas_threads"],
                 doctor=watcher,
             )
             train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
