@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,3 +34,23 @@ def one_blas_thread() -> Iterator[None]:
     gn.set_threads(1)
     yield
     gn.set_threads(before)
+
+
+REQUIREMENTS = {
+    "torch": lambda: importlib.util.find_spec("torch") is not None,
+    "chromium": lambda: shutil.which("chromium") is not None,
+    "mpiexec": lambda: shutil.which("mpiexec") is not None or (Path(sys.executable).parent / "mpiexec").exists(),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under GLASSNET_REQUIRE="torch chromium ..." (CI sets it), a missing one fails the run instead of skipping."""
+    required = os.environ.get("GLASSNET_REQUIRE", "").split()
+    unknown = [name for name in required if name not in REQUIREMENTS]
+    missing = [name for name in required if name in REQUIREMENTS and not REQUIREMENTS[name]()]
+    if unknown or missing:
+        pytest.exit(
+            f"GLASSNET_REQUIRE: missing {missing}, unknown {unknown} (known: {', '.join(REQUIREMENTS)}): "
+            "their tests would skip",
+            returncode=4,
+        )

@@ -193,7 +193,10 @@ RUNS: dict[str, Callable[[], str]] = {
 
 def platform() -> dict[str, str]:
     """What the hashes depend on besides the code: NumPy and the BLAS it was built with."""
-    blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+    except AttributeError:  # NumPy < 1.26 keeps no CONFIG: another platform than the recorded one
+        return {"numpy": np.__version__, "blas": "unknown"}
     return {"numpy": np.__version__, "blas": f"{blas['name']} {blas['version']}"}
 
 

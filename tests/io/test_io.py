@@ -391,7 +391,6 @@ def _replace_header(saved: Path, entry: str, old: str, new: str) -> Path:
     ("old", "new", "match"),
     [
         ("'<f4'", "b'<f4'", "reading the header of entry"),  # a bytes descr: NumPy raises TypeError
-        ("(3, 3, 1, 4)", "(3L, 3, 1, 4)", "reading the header of entry"),  # a Python 2 header: NumPy warns
         ("'shape': (3, 3, 1, 4), }", "'shape': (3, 3, 1, 4", "reading the header of entry"),  # unterminated
         ("'<f4'", "'|O'", "dtype object is not allowed"),
         ("'<f4'", "[('a', '<f4')]", "is not allowed"),
@@ -400,6 +399,19 @@ def _replace_header(saved: Path, entry: str, old: str, new: str) -> Path:
 )
 def test_malformed_npy_headers_are_refused(saved: Path, old: str, new: str, match: str) -> None:
     refuses(_replace_header(saved, "optimizer/0/v", old, new), match)  # Conv2D(1, 4, 3)
+
+
+def test_a_python_2_header_is_refused_or_read_as_written(saved: Path) -> None:
+    """NumPy >= 2 warns on (3L, ...) shapes (refused, clearly); NumPy 1.x reads them as Python 2 wrote them."""
+    path = _replace_header(saved, "optimizer/0/v", "(3, 3, 1, 4)", "(3L, 3, 1, 4)")
+    try:
+        loaded = gn.Network.load(path)
+    except gn.ModelFileError as error:
+        assert "reading the header of entry" in str(error)
+    else:
+        original = gn.Network.load(saved)
+        for a, b in zip(loaded.parameters(), original.parameters(), strict=True):
+            np.testing.assert_array_equal(a.value, b.value)
 
 
 def test_nan_or_infinite_weights_and_negative_variances_are_refused(saved: Path) -> None:
