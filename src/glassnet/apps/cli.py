@@ -24,6 +24,8 @@ from glassnet.apps.plotting import (
     format_confusion,
     save_figure,
 )
+from glassnet.apps.pretrained import HELP as PRETRAINED_HELP
+from glassnet.apps.pretrained import resolve, split_model_and_images
 from glassnet.apps.report import write_report
 from glassnet.apps.serve import serve
 from glassnet.apps.train import INTERRUPTED, VALIDATION_SPLIT, train_command
@@ -134,14 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=train_command)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix on the test set")
-    evaluate.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
+    evaluate.add_argument("model", metavar="MODEL", nargs="?", help=PRETRAINED_HELP)
     evaluate.add_argument("--dataset", **dataset)
     evaluate.add_argument("--data", metavar="mnist|fashion-mnist|DIR", help=DATA_HELP)
     evaluate.add_argument("--plot", help="write the confusion matrix to this image file")
     evaluate.set_defaults(run=evaluate_command)
 
     predict = commands.add_parser("predict", help="the digit in each image (PNG, JPEG or .npy)")
-    predict.add_argument("model", metavar="MODEL", help="a model file written by `glassnet train`")
+    predict.add_argument("model", metavar="MODEL", nargs="?", help=f"{PRETRAINED_HELP}; a .npz file")
     predict.add_argument(
         "images", metavar="IMAGE", nargs="+", help="a picture (any size and colours), or a folder of pictures"
     )
@@ -149,16 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(run=predict_command)
 
     summary = commands.add_parser("summary", help="the layers of a saved model")
-    summary.add_argument("model", metavar="MODEL", help="a model file")
+    summary.add_argument("model", metavar="MODEL", nargs="?", help=PRETRAINED_HELP)
     summary.set_defaults(run=summary_command)
 
     models = commands.add_parser("models", help="list the registered architectures and their defaults")
     models.set_defaults(run=models_command)
 
     web = commands.add_parser("serve", help="a local web page: draw a digit, see the prediction and every layer")
-    web.add_argument(
-        "model", metavar="MODEL", help="a model file written by `glassnet train`, or its folder of epoch snapshots"
-    )
+    web.add_argument("model", metavar="MODEL", nargs="?", help=f"{PRETRAINED_HELP}, or its folder of epoch snapshots")
     web.add_argument(
         "--port", type=_number(int, 0, False), default=8000, help="TCP port (default: 8000; 0: any free one)"
     )
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.set_defaults(run=serve_command)
 
     export = commands.add_parser("export", help="write a model as an ONNX file for onnxruntime and other runtimes")
-    export.add_argument("model", metavar="MODEL", help="a model file")
+    export.add_argument("model", metavar="MODEL", nargs="?", help=PRETRAINED_HELP)
     export.add_argument("--format", choices=["onnx"], default="onnx", help="the format (default: onnx)")
     export.add_argument("--out", help="the file to write (default: MODEL with the suffix .onnx)")
     export.add_argument(
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="a self-contained HTML report: curves, accuracy, mistakes, layers")
     report.add_argument(
-        "model", metavar="MODEL", help="a model file (with its -epochs/ folder, if kept), or that folder"
+        "model", metavar="MODEL", nargs="?", help=f"{PRETRAINED_HELP} (with its -epochs/ folder), or that folder"
     )
     report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
     report.add_argument("--dataset", **dataset)
@@ -335,6 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the glassnet command; returns the exit status. Args: argv: the arguments (default sys.argv[1:])."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "predict":
+            args.model, args.images = split_model_and_images(args.model, args.images)
+        elif args.command != "train" and "model" in args:
+            args.model = resolve(args.model)
         status: int = args.run(args)
         return status
     except BrokenPipeError:  # the reader went away (`glassnet evaluate m.npz | head`): stop quietly

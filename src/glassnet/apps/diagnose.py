@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from glassnet.apps.epochs import load_run
+from glassnet.apps.pretrained import HELP
 from glassnet.apps.reproduce import LOADERS, reproduce
 from glassnet.errors import ShapeError
 from glassnet.network.doctor import examine
@@ -22,11 +23,13 @@ def add_commands(commands: Any, dataset: dict[str, Any]) -> None:
         parse_command: the main parser's parse_args, to read a recorded `glassnet train` command.
     """
     doctor = commands.add_parser("doctor", help="look for classic training failures in a saved model, and their fixes")
-    doctor.add_argument("model", metavar="MODEL", help="a model file or checkpoint, or a run folder of kept epochs")
+    doctor.add_argument(
+        "model", metavar="MODEL", nargs="?", help=f"{HELP}, a checkpoint, or a run folder of kept epochs"
+    )
     doctor.add_argument("--dataset", **dataset)
     doctor.set_defaults(run=doctor_command)
     again = commands.add_parser("reproduce", help="retrain a model from its reproducibility card, compare bit for bit")
-    again.add_argument("model", metavar="MODEL", help="a model file written by glassnet with a card")
+    again.add_argument("model", metavar="MODEL", nargs="?", help=f"{HELP}, with its card")
     again.set_defaults(run=reproduce_command)
 
 

@@ -41,7 +41,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def environment() -> dict[str, Any]:
-    """The versions, BLAS, threads and fast path of this process: what can change a run's bits."""
+    """The versions, BLAS and its CPU kernel, threads and fast path of this process: what can change a run's bits."""
     from glassnet import __version__  # the package's top: imported at call time, never at import time
 
     try:
@@ -56,9 +56,18 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "blas_kernel": blas_kernel(),
         "threads": {name: os.environ.get(name) for name in THREAD_VARIABLES},
         "fast_path": fast_enabled(),
     }
+
+
+def blas_kernel() -> str | None:
+    """The CPU kernel the BLAS chose (OpenBLAS: "Haswell", "SkylakeX", ...): another kernel sums in another order."""
+    from threadpoolctl import threadpool_info
+
+    kernels = sorted({str(info.get("architecture")) for info in threadpool_info() if info["user_api"] == "blas"})
+    return ", ".join(kernels) or None
 
 
 def array_hash(*arrays: np.ndarray) -> str:
