@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--validation-split",
         type=_number(float, 0, False),
-        default=VALIDATION_SPLIT,
-        help=f"fraction of the training images held out for validation (default: {VALIDATION_SPLIT}; 0: none)",
+        help=f"fraction of the training images held out for validation (default: the model's, mostly "
+        f"{VALIDATION_SPLIT}; 0: none)",
     )
     train.add_argument(
         "--out",

@@ -33,6 +33,10 @@ def train_command(args: argparse.Namespace) -> int:
     """glassnet train: build or resume, fit with a checkpoint per epoch, test, save, plot."""
     if args.resume and args.model:
         raise InputError("--resume continues the checkpoint's own model: drop --model")
+    if args.validation_split is None:  # the model's own: a recipe may train on every image
+        args.validation_split = (
+            VALIDATION_SPLIT if args.resume else get_model(args.model or DEFAULT_MODEL).validation_split
+        )
     if args.validation_split >= 1:
         raise InputError(f"--validation-split must be below 1, got {args.validation_split}")
     if args.plot:
@@ -131,6 +135,13 @@ def train_command(args: argparse.Namespace) -> int:
         f"{tested.capitalize()} accuracy {scores['accuracy']:.2%} (loss {scores['loss']:.4f}) on {len(x_test)} "
         f"{title} {tested} images after {_epochs(len(net.history['loss']))}, trained in {seconds:.1f}s"
     )
+    net.card["evaluation"] = {  # what the model reached, for serve's page and the report
+        "data": f"{title} {tested} images",
+        "images": len(x_test),
+        "accuracy": scores["accuracy"],
+        "loss": scores["loss"],
+        "seconds": round(seconds, 3),
+    }
     net.save(out)
     print(f"Saved the model to {out} (try: glassnet evaluate {shlex.quote(str(out))})")
     if run is not None:

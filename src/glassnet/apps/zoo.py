@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from glassnet.augment import Augmentation, RandomAffine, build_augmentation
-from glassnet.checks import check_count, check_positive
+from glassnet.checks import check_count, check_fraction, check_positive
 from glassnet.errors import InputError
 from glassnet.io.files import read_regular_bytes
 from glassnet.io.limits import DEFAULT_LIMITS, Limits, NetworkTooLargeError, check_network_size
@@ -53,6 +53,8 @@ class ModelEntry:
         schedule: the learning-rate schedule as the CLI's --schedule writes it, its base rate
             learning_rate (e.g. "step:gamma=0.5", "onecycle"); None: a constant rate.
         augment: the augmentation of the training batches (a JSON spec writes {"type": ..., "config": ...}).
+        validation_split: the share of the training images `glassnet train` holds out for validation
+            by default (0: train on all of them, the test set measures the run).
     """
 
     name: str
@@ -67,6 +69,7 @@ class ModelEntry:
     limit: int | None = None
     schedule: str | None = None
     augment: Augmentation | None = None
+    validation_split: float = 0.1
 
     def __post_init__(self) -> None:
         owner = f"model {self.name!r}"
@@ -75,6 +78,7 @@ class ModelEntry:
         check_positive(self.learning_rate, "learning_rate", "0.001", owner)
         if self.limit is not None:
             check_count(self.limit, "limit", owner=owner)
+        check_fraction(self.validation_split, "validation_split", owner, closed="[)")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"{owner}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.loss not in ("cross_entropy", "mse"):

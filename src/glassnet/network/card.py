@@ -9,7 +9,9 @@
          "settings": {epochs, learning_rate, batch_size, shuffle, validation_split, callbacks, ...},
          "optimizer": {"type": ..., "config": ...}, "epochs_before": 0,
          "start": {"weights": SHA-256, "generator": SHA-256},
-         "blas_threads": [[batch, count], ...] }, ...]}   # the BLAS threads of each batch, from then on
+         "blas_threads": [[batch, count], ...] }, ...],   # the BLAS threads of each batch, from then on
+     "evaluation": {"data": ..., "images": N, "accuracy": ..., "loss": ..., "seconds": ...}}
+                                           # glassnet train's test of the saved model (optional)
 
 `glassnet reproduce MODEL` (apps/reproduce.py) rebuilds the network from its architecture and
 seed, checks the start against the card, replays every fit on the data whose hash matches, and
