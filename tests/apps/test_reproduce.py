@@ -162,3 +162,10 @@ def test_a_run_whose_thread_count_changed_is_reproduced_bit_for_bit(tmp_path: Pa
     switched.save(tmp_path / "switched.npz")
     result = reproduce(tmp_path / "switched.npz", MNIST_ONLY)
     assert result.identical, str(result)
+
+
+def test_a_new_fit_drops_the_evaluation_of_the_old_weights() -> None:
+    net = small_net()
+    net.card["evaluation"] = {"data": "MNIST test images", "images": 10, "accuracy": 0.5, "loss": 1.0, "seconds": 1}
+    net.fit(X_TRAIN[:64], Y_TRAIN[:64], epochs=1)
+    assert "evaluation" not in net.card

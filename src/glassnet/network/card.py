@@ -129,6 +129,7 @@ def record_fit(
         optimizer = describe(net)["optimizer"]
     except ValueError:  # a custom layer, loss or optimizer: the card cannot hold them either
         optimizer = None
+    net.card.pop("evaluation", None)  # it measured the weights this fit is about to change
     net.card.setdefault("fits", []).append(
         {
             "environment": environment(),
