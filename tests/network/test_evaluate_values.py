@@ -86,3 +86,17 @@ def test_the_epochs_training_loss_and_accuracy_are_means_over_samples() -> None:
     assert net.history["loss"] == [pytest.approx(MEAN_LOSS, rel=1e-12)]
     assert net.history["accuracy"] == [pytest.approx(2 / 3, rel=1e-15)]
     np.testing.assert_array_equal(net.layers[0].weight.value, np.eye(2))  # the optimizer did freeze it
+
+
+def test_one_fused_softmax_cross_entropy_step_moves_the_weights_by_the_hand_gradient() -> None:
+    # one batch of all 3 samples, plain SGD with rate 1: W <- W - X^T (P - Y) / 3, b <- b - sum(P - Y) / 3
+    # P - Y = [[3/4 - 1, 1/4], [1/5, 4/5 - 1], [4/5, 1/5 - 1]] = [[-1/4, 1/4], [1/5, -1/5], [4/5, -4/5]]
+    # X^T (P - Y): row 0 = log 3 * [-1/4, 1/4] + log 4 * [4/5, -4/5], row 1 = log 4 * [1/5, -1/5]
+    l3, l4 = math.log(3.0), math.log(4.0)
+    grad_w = np.array([[-l3 / 4 + 4 * l4 / 5, l3 / 4 - 4 * l4 / 5], [l4 / 5, -l4 / 5]]) / 3
+    grad_b = np.array([-1 / 4 + 1 / 5 + 4 / 5, 1 / 4 - 1 / 5 - 4 / 5]) / 3  # [0.25, -0.25]
+    net = identity_network(gn.Softmax(), "cross_entropy")
+    net.optimizer = gn.optimizers.SGD(1.0)
+    net.fit(X, LABELS, epochs=1, batch_size=3, shuffle=False)
+    np.testing.assert_allclose(net.layers[0].weight.value, np.eye(2) - grad_w, rtol=1e-12)
+    np.testing.assert_allclose(net.layers[0].bias.value, -grad_b, rtol=1e-12)
