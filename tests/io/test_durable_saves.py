@@ -1,6 +1,6 @@
 """Saves are durable: the new file's data is fsynced before the rename, and its folder after it.
 
-os.fsync and os.replace are wrapped to record the order of the calls (and still do their work).
+os.fsync and os.replace (or os.rename) are wrapped to record the order of the calls (and still do their work).
 Each fsync is told apart by what its descriptor is: a regular file (which one, and how many bytes
 it holds at that moment) or the folder the file lands in.
 """
@@ -22,9 +22,9 @@ Event = tuple[str, int, int]  # ("file", inode, size) | ("folder", inode, 0) | (
 
 @pytest.fixture
 def events(monkeypatch: pytest.MonkeyPatch) -> list[Event]:
-    """The fsync and replace calls made during the test, in order."""
+    """The fsync and replace (or rename) calls made during the test, in order."""
     recorded: list[Event] = []
-    real_fsync, real_replace = os.fsync, os.replace
+    real_fsync, real_replace, real_rename = os.fsync, os.replace, os.rename
 
     def fsync(fd: int) -> None:
         info = os.fstat(fd)
@@ -36,8 +36,13 @@ def events(monkeypatch: pytest.MonkeyPatch) -> list[Event]:
         recorded.append(("replace", os.stat(src).st_ino, 0))
         real_replace(src, dst)
 
+    def rename(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        recorded.append(("replace", os.stat(src).st_ino, 0))
+        real_rename(src, dst)
+
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "rename", rename)
     return recorded
 
 
@@ -74,7 +79,7 @@ def test_the_file_is_synced_before_the_rename_and_its_folder_after(
     folder = os.stat(tmp_path).st_ino
     # the last save into the folder: fsync of the written file, then its rename, then the folder's fsync
     renames = [i for i, event in enumerate(events) if event[0] == "replace"]
-    assert renames, f"no os.replace recorded: {events}"
+    assert renames, f"no os.replace or os.rename recorded: {events}"
     last = renames[-1]
     assert events[last] == ("replace", final.st_ino, 0)  # the file renamed is the file now there
     before, after = events[:last], events[last + 1 :]
