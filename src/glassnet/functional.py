@@ -14,13 +14,19 @@ Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]  # ((top, bottom), (left, right))
 
 
-def check_padding(padding: object, owner: str) -> None:
-    """Reject a padding that is not an int >= 0, a pair of them, "valid" or "same"."""
+def check_padding(padding: object, owner: str) -> int | Pair | str:
+    """The padding as kept and saved: an int >= 0, a pair of them, "valid" or "same", NumPy ints made ints.
+
+    Args:
+        padding: what the user gave.
+        owner: the layer it configures, for the message.
+    """
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
             raise InputError(f'{owner}: padding must be "valid", "same" or an int, got {padding!r}')
-        return
-    check_pair(padding, "padding", owner, minimum=0)
+        return padding
+    pair = check_pair(padding, "padding", owner, minimum=0)
+    return pair if isinstance(padding, (tuple, list)) else pair[0]
 
 
 def resolve_padding(padding: int | tuple[int, int] | str, size: Pair, kernel: Pair, stride: Pair) -> Padding:

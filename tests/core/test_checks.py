@@ -12,21 +12,57 @@ from glassnet.checks import check_count, check_fraction, check_pair, check_posit
 from glassnet.errors import InputError
 
 NUMPY_SCALARS = [
-    lambda: gn.Dense(np.int64(3), np.int32(2)),
-    lambda: gn.Conv2D(np.int64(1), np.int64(2), np.int64(3), stride=np.int64(1), padding=np.int64(1)),
-    lambda: gn.MaxPool2D(np.int64(2)),
-    lambda: gn.LeakyReLU(np.float32(0.25)),
-    lambda: gn.Dropout(np.float32(0.25)),
-    lambda: gn.BatchNorm(np.int64(4), eps=np.float32(1e-5), momentum=np.float32(0.1)),
-    lambda: gn.optimizers.SGD(np.float32(0.1), momentum=np.float32(0.9), weight_decay=np.float64(1e-4)),
-    lambda: gn.optimizers.Adam(np.float32(1e-3), beta1=np.float32(0.9), beta2=np.float64(0.999)),
-    lambda: gn.Network(epochs=np.int64(2), learning_rate=np.float32(0.1), batch_size=np.int32(8), seed=np.int64(0)),
+    (gn.Dense, (np.int64(3), np.int32(2)), {}),
+    (gn.Conv2D, (np.int64(1), np.int64(2), np.int64(3)), {"stride": np.int64(1), "padding": np.int64(1)}),
+    (gn.Conv2D, (1, 2, 3), {"padding": (np.int64(1), np.int32(0))}),
+    (gn.MaxPool2D, (np.int64(2),), {}),
+    (gn.AvgPool2D, (np.int64(3),), {"stride": np.int64(2), "padding": np.int64(1)}),
+    (gn.LeakyReLU, (np.float32(0.25),), {}),
+    (gn.Dropout, (np.float32(0.25),), {}),
+    (gn.BatchNorm, (np.int64(4),), {"eps": np.float32(1e-5), "momentum": np.float32(0.1)}),
+    (gn.optimizers.SGD, (np.float32(0.1),), {"momentum": np.float32(0.9), "weight_decay": np.float64(1e-4)}),
+    (gn.optimizers.Adam, (np.float32(1e-3),), {"beta1": np.float32(0.9), "beta2": np.float64(0.999)}),
+    (gn.Network, (), {"epochs": np.int64(2), "learning_rate": np.float32(0.1), "batch_size": np.int32(8)}),
 ]
 
 
-@pytest.mark.parametrize("build", NUMPY_SCALARS)
-def test_numpy_scalars_are_accepted_wherever_a_number_is(build):
-    assert build() is not None
+def settings_of(built: object) -> dict[str, object]:
+    """What a layer or optimizer saves (its config), or a Network's hyper-parameters."""
+    if isinstance(built, gn.Network):
+        return {"epochs": built.epochs, "learning_rate": built.learning_rate, "batch_size": built.batch_size}
+    return dict(built.config())  # type: ignore[attr-defined]
+
+
+def python(value: object) -> object:
+    """value with each NumPy scalar in it made the Python number it holds."""
+    if isinstance(value, tuple):
+        return tuple(python(item) for item in value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def plain_numbers(value: object) -> bool:
+    """True when value holds only Python numbers, strings and bools (lists included), no NumPy scalar."""
+    if isinstance(value, (list, tuple)):
+        return all(plain_numbers(item) for item in value)
+    return isinstance(value, (int, float, str, bool))
+
+
+@pytest.mark.parametrize(("cls", "args", "kwargs"), NUMPY_SCALARS, ids=[case[0].__name__ for case in NUMPY_SCALARS])
+def test_numpy_scalars_are_accepted_wherever_a_number_is(cls, args, kwargs):
+    # the same object as from the Python numbers, its settings held as Python numbers (JSON-ready)
+    built = settings_of(cls(*args, **kwargs))
+    plain = settings_of(cls(*[python(a) for a in args], **{k: python(v) for k, v in kwargs.items()}))
+    assert built == plain
+    assert all(plain_numbers(value) for value in built.values()), built
+
+
+def test_a_network_with_numpy_int_padding_saves_and_loads(tmp_path):
+    # Conv2D and pooling kept a NumPy padding as given, and saving it failed in config()
+    net = gn.Network(seed=0).add(gn.Conv2D(1, 2, 3, padding=np.int64(1))).add(gn.MaxPool2D(2, padding=np.int64(1)))
+    net.input_shape = (4, 4, 1)
+    net.save(tmp_path / "m.npz")
+    loaded = gn.Network.load(tmp_path / "m.npz")
+    assert [layer.config()["padding"] for layer in loaded.layers] == [1, 1]
 
 
 def test_numpy_scalars_become_python_numbers():

@@ -96,6 +96,30 @@ def test_cross_entropy_with_label_smoothing() -> None:
     close(grad, [[1 / 3 - 0.1, 1 / 3 - 0.1, 1 / 3 - 0.8]])
 
 
+def test_cross_entropy_on_sequences_is_a_mean_over_every_step() -> None:
+    # (N, T, classes) = (1, 2, 2): two distributions, so the mean divides by N * T = 2, not N = 1
+    # step 1: target [1, 0], p = [0.5, 0.5] -> -log 0.5; step 2: target [0, 1], p = [0.2, 0.8] -> -log 0.8
+    y_true = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+    y_pred = np.array([[[0.5, 0.5], [0.2, 0.8]]])
+    close(gn.losses.CrossEntropy()(y_true, y_pred), -(math.log(0.5) + math.log(0.8)) / 2)
+    close(gn.losses.CrossEntropy().gradient(y_true, y_pred), [[[-1.0 / 0.5 / 2, 0.0], [0.0, -1.0 / 0.8 / 2]]])
+    # from logits [[0, 0], [0, log 4]]: the same p; dLoss/dz = (p - y) / 2
+    logits = np.array([[[0.0, 0.0], [0.0, math.log(4.0)]]])
+    value, grad = gn.losses.CrossEntropy().from_logits(y_true, logits)
+    close(value, -(math.log(0.5) + math.log(0.8)) / 2)
+    close(grad, [[[(0.5 - 1.0) / 2, 0.5 / 2], [0.2 / 2, (0.8 - 1.0) / 2]]])
+    close(gn.losses.CrossEntropy().loss_from_logits(y_true, logits), -(math.log(0.5) + math.log(0.8)) / 2)
+
+
+def test_label_smoothing_reaches_the_loss_alone_from_logits() -> None:
+    # evaluate calls loss_from_logits: e = 0.3 turns [0, 0, 1] into [0.1, 0.1, 0.8]; logits [0, 0, log 2]
+    # give p = [1/4, 1/4, 1/2], so the loss is -(0.1 log 1/4 + 0.1 log 1/4 + 0.8 log 1/2) (unsmoothed: log 2)
+    value = gn.losses.CrossEntropy(label_smoothing=0.3).loss_from_logits(
+        np.array([[0.0, 0.0, 1.0]]), np.array([[0.0, 0.0, math.log(2.0)]])
+    )
+    close(value, -(0.2 * math.log(0.25) + 0.8 * math.log(0.5)))
+
+
 def test_label_smoothing_is_checked_and_saved(tmp_path) -> None:
     with pytest.raises(gn.InputError, match=r"label_smoothing must be a number in \[0, 1\)"):
         gn.losses.CrossEntropy(label_smoothing=1.0)

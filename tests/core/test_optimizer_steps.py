@@ -188,6 +188,33 @@ def test_adagrad() -> None:
     check_steps(gn.optimizers.Adagrad(0.1, eps=0.0), P0, [G1, G2], step1, step2)
 
 
+def test_rmsprop_weight_decay_adds_to_the_gradient() -> None:
+    # g' = g + wd * p (wd = 0.5), then the RMSprop step on g'; alpha = 0.5, eps = 0, p0 = [1.0, -2.0]
+    # With g - wd * p, step 1 would see g' = [0, 0] and not move.
+    # step 1: g' = [0.5 + 0.5 * 1.0, -1.0 + 0.5 * -2.0] = [1.0, -2.0]; s = 0.5 * g'^2 = [0.5, 2.0]
+    step1 = [1.0 - 0.1 * 1.0 / math.sqrt(0.5), -2.0 - 0.1 * -2.0 / math.sqrt(2.0)]  # [1 - 0.1 sqrt2, -2 + 0.1 sqrt2]
+    # step 2: g = [1.0, 2.0]: g' = g + 0.5 * step1; s = 0.5 * [0.5, 2.0] + 0.5 * g'^2
+    g2 = [1.0 + 0.5 * step1[0], 2.0 + 0.5 * step1[1]]
+    s2 = [0.25 + 0.5 * g2[0] ** 2, 1.0 + 0.5 * g2[1] ** 2]
+    step2 = [step1[0] - 0.1 * g2[0] / math.sqrt(s2[0]), step1[1] - 0.1 * g2[1] / math.sqrt(s2[1])]
+    rmsprop = gn.optimizers.RMSprop(0.1, alpha=0.5, eps=0.0, weight_decay=0.5)
+    check_steps(rmsprop, [1.0, -2.0], [[0.5, -1.0], [1.0, 2.0]], step1, step2)
+
+
+def test_adagrad_weight_decay_adds_to_the_gradient() -> None:
+    # g' = g + wd * p (wd = 0.5), then the Adagrad step on g'; eps = 0
+    # step 1: g' = [0.5 + 0.5, -1.0 - 1.0, 2.0 + 0.25] = [1.0, -2.0, 2.25]; S = g'^2, so the step is lr * sign(g')
+    step1 = [1.0 - 0.1, -2.0 + 0.1, 0.5 - 0.1]  # [0.9, -1.9, 0.4]; with g - wd * p, 0 / 0 would give nan
+    # step 2: g' = [1.0 + 0.45, 0.5 - 0.95, -0.5 + 0.2] = [1.45, -0.45, -0.3]
+    #         S = [1.0 + 1.45^2, 4.0 + 0.45^2, 2.25^2 + 0.3^2] = [3.1025, 4.2025, 5.1525]
+    step2 = [
+        0.9 - 0.1 * 1.45 / math.sqrt(3.1025),
+        -1.9 - 0.1 * -0.45 / math.sqrt(4.2025),
+        0.4 - 0.1 * -0.3 / math.sqrt(5.1525),
+    ]
+    check_steps(gn.optimizers.Adagrad(0.1, eps=0.0, weight_decay=0.5), P0, [G1, G2], step1, step2)
+
+
 def test_adagrad_initial_accumulator() -> None:
     # S starts at 0.75: step 1 S = 0.75 + 0.25 = 1.0, p = 1.0 - 0.1 * 0.5 / 1.0 = 0.95
     check_steps(gn.optimizers.Adagrad(0.1, initial_accumulator_value=0.75, eps=0.0), [1.0], [[0.5]], [0.95])

@@ -180,7 +180,7 @@ def test_the_forward_estimate_covers_what_the_forward_pass_produces(size, channe
     shape = (size, size, channels)
     try:
         gn.Network(seed=0, verbose=0).add(layers[0]).add(layers[1]).add(layers[2]).layer_shapes(shape)
-    except ValueError:
+    except gn.ShapeError:
         return  # a config that does not fit the image: loading refuses it with the layer's message
     x = np.ones((1, *shape), dtype=np.float32)
     produced = x.size

@@ -51,8 +51,7 @@ class Conv2D(Weighted):
         self.out_channels = check_size(out_channels, "out_channels", "Conv2D")
         self.kernel_size = check_pair(kernel_size, "kernel_size", "Conv2D")
         self.stride = check_pair(stride, "stride", "Conv2D")
-        check_padding(padding, "Conv2D")
-        self.padding = padding
+        self.padding = check_padding(padding, "Conv2D")
         self.set_init(init)
         area = self.kernel_size[0] * self.kernel_size[1]
         self.fans = (area * self.in_channels, area * self.out_channels)  # kernel area times channels

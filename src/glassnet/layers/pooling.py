@@ -36,12 +36,11 @@ class _Pool2D(Layer):
         name = type(self).__name__
         self.pool_size = check_pair(pool_size, "pool_size", name)
         self.stride = self.pool_size if stride is None else check_pair(stride, "stride", name)
-        check_padding(padding, name)
+        self.padding = check_padding(padding, name)
         if not isinstance(padding, str):
             pad = check_pair(padding, "padding", name, minimum=0)
             if pad[0] > self.pool_size[0] // 2 or pad[1] > self.pool_size[1] // 2:
                 raise InputError(f"{name}: padding must be at most half the pool size, got {padding!r}")
-        self.padding = padding
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
         check_rank(self, input_shape, 3, "(N, H, W, C)", "images are NHWC: give a 4-D array")

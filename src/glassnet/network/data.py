@@ -129,7 +129,7 @@ def prepare(net: Network, x: object, y: object, validation_data: object, validat
     train = labelled(net, x, y)
     if split:
         if pair is not None:
-            raise InputError("give validation_data or validation_split, not both")
+            raise _both_validations(split)
         train, pair = _hold_out(train, split)
     validation = labelled(net, *pair, "validation x", "validation y") if pair is not None else None
     return TrainingData(train, validation)
@@ -149,6 +149,18 @@ def labelled(net: Network, x: object, y: object, x_name: str = "x", y_name: str 
     dtype = array.dtype if array.dtype.kind == "f" else net.dtype or np.dtype(np.float32)  # token ids: floats
     targets, labels = prepare_targets(y, len(array), output, dtype, distributions, y_name)
     return Labelled(array, targets, labels)
+
+
+def _both_validations(split: float) -> InputError:
+    """The error for fit(validation_data=..., validation_split=...): neither is silently preferred.
+
+    Args:
+        split: the validation_split given.
+    """
+    return InputError(
+        f"fit got both validation_data and validation_split={split}: give one, validation_data to score "
+        "on your own held-out set or validation_split to hold out the end of x"
+    )
 
 
 def _hold_out(data: Labelled, fraction: float) -> tuple[Labelled, tuple[np.ndarray, np.ndarray]]:
@@ -179,7 +191,7 @@ def _prepare_dataset(
     keep = n - int(n * split)
     if split:
         if pair is not None:
-            raise InputError("give validation_data or validation_split, not both")
+            raise _both_validations(split)
         if keep < 1 or keep == n:
             raise InputError(f"validation_split={split} of {n} samples leaves no training or validation data")
         pair = _read(dataset, np.arange(keep, n))

@@ -205,6 +205,8 @@ class Network:
         x may instead be a dataset object (anything with `__len__` and `__getitem__(index_array)`
         returning the batch's (x, y), e.g. gn.datasets.ImageFolder), given without y: its samples
         are read batch by batch; a validation_split is read from its end once, into memory.
+        validation_split holds out the end of x before shuffling; with validation_data as well,
+        fit raises InputError rather than prefer one.
 
         Arguments left as None take the constructor's values. A second fit trains `epochs` more
         epochs. After each epoch its metrics are appended to `history`, and each callback is called
