@@ -53,18 +53,25 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
     return load_mnist()[1]
 
 
-def test_train_the_default_cnn_on_a_subset(tmp_path) -> None:
+def test_train_the_default_model_on_a_subset(tmp_path) -> None:
     pytest.importorskip("matplotlib")
-    out, plot = tmp_path / "cnn.npz", tmp_path / "curves.png"
-    result = glassnet("train", "--limit", 500, "--epochs", 1, "--out", out, "--plot", plot)
+    out, plot = tmp_path / "speedrun.npz", tmp_path / "curves.png"
+    result = glassnet("train", "--limit", 500, "--out", out, "--plot", plot)
     assert result.returncode == 0, result.stderr
-    assert "Training cnn on 450 MNIST images (validating on 50)" in result.stdout
-    assert "Epoch 1/1" in result.stdout and "val_accuracy" in result.stdout
+    assert "Training speedrun on 500 MNIST images (no validation split): 1 epoch" in result.stdout
+    assert "Epoch 1/1" in result.stdout and "val_accuracy" not in result.stdout
     assert "Test accuracy" in result.stdout and "10000 MNIST test images" in result.stdout
     assert f"Saved the model to {out}" in result.stdout
     assert out.read_bytes()[:2] == b"PK" and plot.read_bytes()[:8] == PNG_MAGIC
     summary = glassnet("summary", out)
     assert summary.returncode == 0 and "Conv2D" in summary.stdout and "Total parameters" in summary.stdout
+
+
+def test_the_cnn_holds_out_its_validation_split(tmp_path) -> None:
+    result = glassnet("train", "--model", "cnn", "--limit", 200, "--epochs", 1, "--out", tmp_path / "cnn.npz")
+    assert result.returncode == 0, result.stderr
+    assert "Training cnn on 180 MNIST images (validating on 20)" in result.stdout
+    assert "val_accuracy" in result.stdout
 
 
 def test_train_evaluate_summary_round_trip(model: Path, tmp_path) -> None:

@@ -24,7 +24,7 @@ def test_every_registered_model_builds_and_runs_on_mnist_images(name: str) -> No
 
 def test_the_registry_holds_the_required_models() -> None:
     assert {"mlp", "cnn", "lenet", "article-mlp", "article-cnn"} <= set(REGISTRY)
-    assert DEFAULT_MODEL == "cnn"
+    assert DEFAULT_MODEL == "speedrun"
     article = get_model("article-mlp")
     assert (article.loss, article.optimizer, article.limit) == ("mse", "sgd", 1000)
     layers = article.layers()

@@ -90,9 +90,9 @@ def train_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         held = int(len(x_train) * split)
         plan = f"{epochs} epoch{'s' * (epochs != 1)}" + (f", resuming after epoch {done}" if done else "")
+        validating = f"validating on {len(x_test) if data.folder else held}" if held or data.folder else None
         print(
-            f"Training {name} on {len(x_train) - held} {title} images "
-            f"(validating on {len(x_test) if data.folder else held}): {plan}, "
+            f"Training {name} on {len(x_train) - held} {title} images ({validating or 'no validation split'}): {plan}, "
             f"{type(net.optimizer).__name__} lr {args.lr or net.optimizer.learning_rate:g}"
             f"{f' ({net.schedule})' if net.schedule is not None else ''}, "
             f"batch {args.batch_size or net.batch_size}",

@@ -26,6 +26,7 @@ from glassnet.layers import (
     Softmax,
     Tanh,
 )
+from glassnet.losses import CrossEntropy
 from glassnet.network.network import Network
 from glassnet.optimizers import NAMED as OPTIMIZERS
 from glassnet.optimizers import Optimizer
@@ -53,6 +54,7 @@ class ModelEntry:
         schedule: the learning-rate schedule as the CLI's --schedule writes it, its base rate
             learning_rate (e.g. "step:gamma=0.5", "onecycle"); None: a constant rate.
         augment: the augmentation of the training batches (a JSON spec writes {"type": ..., "config": ...}).
+        label_smoothing: the cross-entropy's label smoothing (0: none).
         validation_split: the share of the training images `glassnet train` holds out for validation
             by default (0: train on all of them, the test set measures the run).
     """
@@ -69,6 +71,7 @@ class ModelEntry:
     limit: int | None = None
     schedule: str | None = None
     augment: Augmentation | None = None
+    label_smoothing: float = 0.0
     validation_split: float = 0.1
 
     def __post_init__(self) -> None:
@@ -79,6 +82,9 @@ class ModelEntry:
         if self.limit is not None:
             check_count(self.limit, "limit", owner=owner)
         check_fraction(self.validation_split, "validation_split", owner, closed="[)")
+        check_fraction(self.label_smoothing, "label_smoothing", owner, closed="[)")
+        if self.label_smoothing and self.loss != "cross_entropy":
+            raise InputError(f'{owner}: label_smoothing needs loss "cross_entropy", got {self.loss!r}')
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"{owner}: optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.loss not in ("cross_entropy", "mse"):
@@ -136,7 +142,7 @@ class ModelEntry:
             raise InputError(f"model {self.name!r} does not take 28x28x{channels} images: {error}") from None
         net.input_shape = input_shape
         net.augment = self.augment
-        return net.use(self.loss)
+        return net.use(CrossEntropy(self.label_smoothing) if self.label_smoothing else self.loss)
 
 
 def adapt(layers: list[Layer], channels: int, classes: int) -> list[Layer]:
@@ -213,7 +219,8 @@ REGISTRY: dict[str, ModelEntry] = {
     for entry in (
         ModelEntry(
             "cnn",
-            "the default: Conv 16@5x5, Conv 32@5x5 (BatchNorm, ReLU, max pool), Dense 512-128-10; 99% in 4 epochs",
+            "the default before speedrun: Conv 16@5x5, Conv 32@5x5 (BatchNorm, ReLU, max pool), Dense 512-128-10; "
+            "99% in 4 epochs",
             cnn,
             epochs=4,
             learning_rate=2e-3,
@@ -222,14 +229,17 @@ REGISTRY: dict[str, ModelEntry] = {
         ),
         ModelEntry(
             "speedrun",
-            "the fastest published recipe: Conv 24@5x5, Conv 32@3x3 (ReLU, max pool), Dense 800-256-10; "
-            "Adam betas (0.7, 0.9), one-cycle to 1e-2 per step, batch 256, one epoch",
+            "the default, the fastest route to 99%: the fastest published recipe (Conv 24@5x5, Conv 32@3x3, ReLU, "
+            "max pool, Dense 800-256-10; Adam betas (0.7, 0.9), one-cycle to 1e-2 per step, batch 256, one epoch "
+            "over all 60,000 images) with label smoothing 0.1",
             speedrun,
             epochs=1,
             learning_rate=1e-2,
             batch_size=256,
             optimizer_options=(("beta1", 0.7), ("beta2", 0.9)),
             schedule="onecycle",
+            label_smoothing=0.1,
+            validation_split=0.0,
         ),
         ModelEntry(
             "cnn-best",
@@ -274,7 +284,7 @@ REGISTRY: dict[str, ModelEntry] = {
         ),
     )
 }
-DEFAULT_MODEL = "cnn"
+DEFAULT_MODEL = "speedrun"
 
 
 def spec_layer(spec: object, index: int) -> Layer:
