@@ -27,6 +27,7 @@ from glassnet.network.network import Network
 STATIC_FILES = {  # URL path -> (file in glassnet/serve/static, content type); nothing else is served
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/layers.js": ("layers.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
