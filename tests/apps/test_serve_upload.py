@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from small_cnn import small_cnn_path
-from test_serve import drawing, post, request, start
+from test_serve import _raw, drawing, post, request, start
 
 import glassnet as gn
 from glassnet.apps.imaging import MAX_PIXELS, to_mnist
@@ -178,3 +178,24 @@ def test_a_run_folders_model_shows_the_test_accuracy_its_run_json_recorded(net, 
         net.class_names = None
         for each in (server, stale):
             each.server_close()
+
+
+@pytest.mark.parametrize(
+    "data, status, fragment",
+    [
+        (b"PUT /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405, "method 'PUT' is not"),
+        (b"BREW / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405, "GET a page or /api/summary, POST /api/predict"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "Request-URI Too Long"),
+        (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n", 431, "Too many headers"),
+    ],
+)
+def test_the_standard_librarys_refusals_are_json_too(server, data, status, fragment) -> None:
+    answer = _raw(server, data)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()) and b"Content-Type: application/json" in head
+    assert fragment in json.loads(body)["error"]
+
+
+def test_head_gets_the_headers_of_a_405_without_a_body(server) -> None:
+    answer = _raw(server, b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 405 ") and answer.endswith(b"\r\n\r\n") and b"Allow: GET" in answer

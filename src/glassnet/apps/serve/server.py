@@ -12,6 +12,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import Any
@@ -20,7 +21,7 @@ from urllib.parse import SplitResult, urlsplit
 from glassnet.apps.epochs import load_run
 from glassnet.apps.serve.about import about_model
 from glassnet.apps.serve.api import MAX_BODY, Predictor, RequestError, parse_image, parse_json
-from glassnet.apps.serve.upload import MAX_UPLOAD, PICTURE_TYPES, parse_options, read_upload
+from glassnet.apps.serve.upload import MAX_UPLOAD, PICTURE_TYPES, parse_options, pick_epoch, read_upload
 from glassnet.errors import InputError
 from glassnet.network.network import Network
 
@@ -281,6 +282,19 @@ class Handler(BaseHTTPRequestHandler):
             )
         return body
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's refusals (a bad request line, an unknown method...) as JSON like the others."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # a method without a do_ handler
+            code, message = (
+                405,
+                f"method {str(self.command)[:20]!r} is not supported: GET a page or /api/summary, POST /api/predict",
+            )
+        self.close_connection = True
+        self.log_error("code %d, message %s", code, message)
+        self._send(
+            code, json.dumps({"error": message or explain or HTTPStatus(code).phrase}).encode(), "application/json"
+        )
+
     def _send(self, status: int, body: bytes, kind: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
@@ -292,7 +306,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log requests only when verbose; a server error's traceback is always printed."""
@@ -306,14 +321,6 @@ def _target(target: str) -> SplitResult:
         return urlsplit(target)
     except ValueError:
         raise RequestError(400, f"malformed request target {target[:60]!r}") from None
-
-
-def pick_epoch(epochs: dict[int, Predictor], epoch: object) -> Predictor:
-    """The predictor of a requested epoch, or a 422 naming the epochs there are."""
-    if type(epoch) is not int or epoch not in epochs:
-        kept = f"the kept epochs are {list(epochs)}" if epochs else "this run kept no epochs (train with --keep-epochs)"
-        raise RequestError(422, f'"epoch" must be one of the kept epochs, got {json.dumps(epoch)[:20]}: {kept}')
-    return epochs[epoch]
 
 
 def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 import numpy as np
 
 from glassnet.apps.imaging import read_picture
-from glassnet.apps.serve.api import RequestError
+from glassnet.apps.serve.api import Predictor, RequestError
 from glassnet.errors import InputError
 from glassnet.extras import MissingExtraError
 
@@ -106,3 +106,11 @@ def _layers(value: object) -> bool:
     if type(value) in (bool, int) and value in (0, 1):
         return bool(value)
     raise RequestError(422, f'"layers" must be 0 (no activations) or 1, got {json.dumps(value)[:40]}')
+
+
+def pick_epoch(epochs: dict[int, Predictor], epoch: object) -> Predictor:
+    """The predictor of a requested epoch, or a 422 naming the epochs there are."""
+    if type(epoch) is not int or epoch not in epochs:
+        kept = f"the kept epochs are {list(epochs)}" if epochs else "this run kept no epochs (train with --keep-epochs)"
+        raise RequestError(422, f'"epoch" must be one of the kept epochs, got {json.dumps(epoch)[:20]}: {kept}')
+    return epochs[epoch]
