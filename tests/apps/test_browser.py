@@ -294,3 +294,24 @@ def test_the_page_fits_a_390_px_phone_screen(browser, server, run_server, seven_
         save_screenshot(page, tmp_path / "serve-phone.png", "serve-phone.png")
     finally:
         page.close()
+
+
+def test_the_epoch_slider_reads_an_uploaded_photo_with_each_epochs_weights(page, run_server, seven_png) -> None:
+    server, epochs = run_server
+    page.goto(server.url)
+    page.wait_for_selector("#epochs:not([hidden])")
+    page.set_input_files("#photo", seven_png)
+    wait_idle(page)
+    image, _ = expected_answer(epochs[3], seven_png)
+    answer = page.evaluate("window.glassnetLast")
+    np.testing.assert_allclose(answer["scores"], epochs[3].predict(image[None])[0], rtol=1e-5, atol=1e-6)
+    page.evaluate(
+        "() => { const s = document.getElementById('epoch'); s.value = '0'; s.dispatchEvent(new Event('input')); }"
+    )
+    for _ in range(300):  # the page's CSP forbids wait_for_function's eval: poll for the new answer
+        first = page.evaluate("() => window.glassnetLast")
+        if first["scores"] != answer["scores"] and page.get_attribute("body", "data-state") == "idle":
+            break
+        page.wait_for_timeout(100)
+    np.testing.assert_allclose(first["scores"], epochs[1].predict(image[None])[0], rtol=1e-5, atol=1e-6)
+    assert page.errors == []
