@@ -312,7 +312,7 @@ def test_an_unexpected_error_costs_one_request_not_the_server(net, digits, capfd
     server = start(net)
     try:
         original = server.predictor.predict
-        server.predictor.predict = lambda image: 1 / 0  # type: ignore[method-assign]
+        server.predictor.predict = lambda image, **options: 1 / 0  # type: ignore[method-assign]
         status, answer = post(server, drawing(digits[0][0]))
         assert status == 500 and answer == {"error": "internal server error (see the server's log)"}
         assert "ZeroDivisionError" in capfd.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import tokenize
@@ -47,6 +48,19 @@ def load_image(path: str | os.PathLike[str], color: bool = False) -> np.ndarray:
         if Path(path).suffix.lower() == ".npy":
             return _load_npy(f, os.fspath(path))
         return _load_picture(f, os.fspath(path), color)
+
+
+def read_picture(data: bytes, name: str) -> np.ndarray:
+    """Decode a picture held in memory (an upload) with load_image's checks: formats, pixel limit, reduction.
+
+    Args:
+        data: the file's bytes.
+        name: what to call it in messages.
+
+    Shapes:
+        output (H, W) gray, or (H, W, 4) RGBA when the picture has transparency.
+    """
+    return _load_picture(io.BytesIO(data), name)
 
 
 def _check_pixels(height: int, width: int, name: str) -> None:

@@ -106,7 +106,7 @@ def activation_json(item: LayerActivation) -> dict[str, Any]:
     """One layer's activations as JSON: at most 16 maps of at most 28x28 gray levels, or 128 values.
 
     Maps are sent as gray levels 0..255 spanning the layer's values from "low" to "high"
-    (value = low + level / 255 * (high - low)), which keeps a response near 50 kB.
+    (value = low + level / 255 * (high - low)), which keeps an answer for the default CNN near 120 kB.
 
     Args:
         item: the layer's output for one sample.
@@ -175,12 +175,13 @@ class Predictor:
         self.blas = ThreadpoolController()
         self.predict(np.zeros(INPUT_SHAPE, dtype=np.float32), preprocess=False)  # compile and warm up now
 
-    def predict(self, image: np.ndarray, preprocess: bool = True) -> dict[str, Any]:
-        """The prediction, class scores, 28x28 input and layer activations for one image.
+    def predict(self, image: np.ndarray, preprocess: bool = True, layers: bool = True) -> dict[str, Any]:
+        """The prediction, class scores, 28x28 input and (unless layers=False) layer activations for one image.
 
         Args:
-            image: a drawing (H, W) made MNIST-like by imaging.to_mnist, or with preprocess=False
-                an input (28, 28, 1) as the network takes it.
+            image: a drawing or picture (H, W[, C]) made MNIST-like by imaging.to_mnist, or with
+                preprocess=False an input (28, 28, 1) as the network takes it.
+            layers: include "layers", each layer's activations (most of an answer's size).
         """
         start = time.perf_counter()
         if preprocess:
@@ -192,16 +193,17 @@ class Predictor:
             activations = layer_activations(self.net, image)
         scores = activations[-1].values.ravel().astype(np.float64)
         is_probability = bool(np.all(scores >= 0) and abs(scores.sum() - 1) < 1e-3)
-        return {
+        answer = {
             "prediction": int(np.argmax(scores)),
             "class": self.class_names[int(np.argmax(scores))] if self.class_names else None,
             "class_names": self.class_names,
             "scores": scores.tolist(),
             "probabilities": scores.tolist() if is_probability else None,
             "input": image[..., 0].astype(np.float64).tolist(),  # exact: float32 survives the round trip
-            "layers": [activation_json(item) for item in activations],
-            "milliseconds": round(1000 * (time.perf_counter() - start), 2),
         }
+        if layers:
+            answer["layers"] = [activation_json(item) for item in activations]
+        return answer | {"milliseconds": round(1000 * (time.perf_counter() - start), 2)}
 
     def summary(self) -> dict[str, Any]:
         """The layer table: text as Network.summary prints it, and one row per layer."""

@@ -12,30 +12,29 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from glassnet.apps.epochs import load_run
-from glassnet.apps.serve.api import (
-    MAX_BODY,
-    Predictor,
-    RequestError,
-    parse_image,
-    parse_json,
-)
+from glassnet.apps.serve.about import about_model
+from glassnet.apps.serve.api import MAX_BODY, Predictor, RequestError, parse_image, parse_json
+from glassnet.apps.serve.upload import MAX_UPLOAD, PICTURE_TYPES, parse_options, pick_epoch, read_upload
 from glassnet.errors import InputError
 from glassnet.network.network import Network
 
 STATIC_FILES = {  # URL path -> (file in glassnet/serve/static, content type); nothing else is served
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/layers.js": ("layers.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 API_ROUTES = {"/api/predict": "POST", "/api/summary": "GET"}
-DRAIN_LIMIT = 4 * MAX_BODY  # a body over MAX_BODY but under this is read and dropped, so the 413 arrives
+DRAIN_EXTRA = 3 * MAX_BODY  # a body over its limit by at most this is read and dropped, so the 413 arrives
+DRAIN_CHUNK = 1 << 16  # bytes read at a time while dropping a body
 MAX_CONNECTIONS = 64  # connections served at once, one thread each; more are answered 503 at once
 IDLE_TIMEOUT = 15  # seconds a connection may stay silent (between requests, or mid-request) before it is closed
 ACCEPT_BACKOFF = 0.1  # seconds to wait when accept fails for want of file descriptors, instead of spinning
@@ -73,6 +72,7 @@ class AppServer(ThreadingHTTPServer):
         port: the TCP port, 0 for a free one.
         verbose: log every request to stderr (errors are always logged).
         epochs: the run's per-epoch snapshots (epoch -> network), for the page's epoch slider.
+        path: the model file or run folder the network came from, to find its name and test accuracy.
     """
 
     daemon_threads = True
@@ -86,11 +86,13 @@ class AppServer(ThreadingHTTPServer):
         port: int = 8000,
         verbose: bool = False,
         epochs: dict[int, Network] | None = None,
+        path: str | os.PathLike[str] | None = None,
     ) -> None:
         if not 0 <= port <= 65535:
             raise InputError(f"port must be from 0 (any free port) to 65535, got {port}")
         self.predictor = Predictor(net)
         self.epochs = {epoch: Predictor(snapshot) for epoch, snapshot in sorted((epochs or {}).items())}
+        self.about = about_model(net, path, self.predictor.class_names)
         self.static = {
             path: (files("glassnet.apps.serve").joinpath("static").joinpath(name).read_bytes(), kind)
             for path, (name, kind) in STATIC_FILES.items()
@@ -184,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
         self.body_read = False
         try:
             self._check_host()
-            status, payload = route(_target_path(self.path))
+            status, payload = route(_target(self.path).path)
         except RequestError as error:
             status, payload = error.status, {"error": str(error)}
         except DISCONNECTS:
@@ -211,7 +213,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _get(self, path: str) -> tuple[int, Any]:
         if path == "/api/summary":
-            return 200, self.server.predictor.summary() | {"epochs": list(self.server.epochs)}
+            return 200, self.server.predictor.summary() | {
+                "epochs": list(self.server.epochs),
+                "model": self.server.about,
+            }
         if path in API_ROUTES:
             raise RequestError(405, f"{path} takes {API_ROUTES[path]} requests")
         if path in self.server.static:
@@ -224,16 +229,28 @@ class Handler(BaseHTTPRequestHandler):
                 raise RequestError(405, f"{path} takes GET requests")
             raise RequestError(404, f"no such endpoint: {path[:100]}")
         kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if kind != "application/json":
-            raise RequestError(415, f"send the image as Content-Type: application/json, not {kind or 'nothing'}")
-        data = parse_json(self._body())
-        predictor = self.server.predictor
-        if isinstance(data, dict) and "epoch" in data:
-            predictor = pick_epoch(self.server.epochs, data.pop("epoch"))
-        return 200, predictor.predict(parse_image(data))
+        if kind == "application/json":
+            data = parse_json(self._body(MAX_BODY, "a smaller drawing (at most 560x560 pixels)"))
+            options = parse_options(_target(self.path).query, data)
+            image = parse_image(data)
+        elif kind in PICTURE_TYPES:
+            options = parse_options(_target(self.path).query, None)
+            image = read_upload(self._body(MAX_UPLOAD, "a smaller picture"), kind)
+        else:
+            raise RequestError(
+                415,
+                f"send the image as Content-Type: application/json, image/png or image/jpeg, not {kind or 'nothing'}",
+            )
+        predictor = self.server.predictor if options.epoch is None else pick_epoch(self.server.epochs, options.epoch)
+        return 200, predictor.predict(image, layers=options.layers)
 
-    def _body(self) -> bytes:
-        """The request body, at most MAX_BODY bytes; needs a Content-Length."""
+    def _body(self, limit: int, smaller: str) -> bytes:
+        """The request body, at most limit bytes; needs a Content-Length.
+
+        Args:
+            limit: the most bytes accepted.
+            smaller: what to send instead of a body over the limit, for the 413's message.
+        """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             raise RequestError(411, "send a Content-Length, not a chunked body")
         text = self.headers.get("Content-Length")
@@ -246,14 +263,12 @@ class Handler(BaseHTTPRequestHandler):
         ):
             raise RequestError(400, f"bad Content-Length {text[:40]!r}: send one length in ASCII digits")
         length = int(text)
-        if length > MAX_BODY:
-            if length <= DRAIN_LIMIT:
-                self.rfile.read(length)
-            raise RequestError(
-                413,
-                f"the body has {length} bytes, more than the limit of {MAX_BODY}: "
-                "send a smaller image (at most 560x560 pixels)",
-            )
+        if length > limit:
+            if length <= limit + DRAIN_EXTRA:
+                remaining = length
+                while remaining > 0 and (chunk := self.rfile.read(min(DRAIN_CHUNK, remaining))):
+                    remaining -= len(chunk)
+            raise RequestError(413, f"the body has {length} bytes, more than the limit of {limit}: send {smaller}")
         self.body_read = True
         try:
             body = self.rfile.read(length)
@@ -267,6 +282,19 @@ class Handler(BaseHTTPRequestHandler):
             )
         return body
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's refusals (a bad request line, an unknown method...) as JSON like the others."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # a method without a do_ handler
+            code, message = (
+                405,
+                f"method {str(self.command)[:20]!r} is not supported: GET a page or /api/summary, POST /api/predict",
+            )
+        self.close_connection = True
+        self.log_error("code %d, message %s", code, message)
+        self._send(
+            code, json.dumps({"error": message or explain or HTTPStatus(code).phrase}).encode(), "application/json"
+        )
+
     def _send(self, status: int, body: bytes, kind: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
@@ -274,11 +302,12 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         if status == 405:
-            self.send_header("Allow", API_ROUTES.get(_target_path(self.path), "GET"))
+            self.send_header("Allow", API_ROUTES.get(_target(self.path).path, "GET"))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log requests only when verbose; a server error's traceback is always printed."""
@@ -286,20 +315,12 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def _target_path(target: str) -> str:
-    """The path of a request target ("/api/predict?x=1" -> "/api/predict"); 400 for one that cannot be parsed."""
+def _target(target: str) -> SplitResult:
+    """A request target's parts: .path "/api/predict", .query "layers=0"; 400 for one that cannot be parsed."""
     try:
-        return urlsplit(target).path
+        return urlsplit(target)
     except ValueError:
         raise RequestError(400, f"malformed request target {target[:60]!r}") from None
-
-
-def pick_epoch(epochs: dict[int, Predictor], epoch: object) -> Predictor:
-    """The predictor of a requested epoch, or a 422 naming the epochs there are."""
-    if type(epoch) is not int or epoch not in epochs:
-        kept = f"the kept epochs are {list(epochs)}" if epochs else "this run kept no epochs (train with --keep-epochs)"
-        raise RequestError(422, f'"epoch" must be one of the kept epochs, got {json.dumps(epoch)[:20]}: {kept}')
-    return epochs[epoch]
 
 
 def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> None:
@@ -313,7 +334,7 @@ def serve(model: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 80
         verbose: log every request.
     """
     net, epochs = load_run(model)
-    server = AppServer(net, host, port, verbose, epochs)
+    server = AppServer(net, host, port, verbose, epochs, model)
     with server:
         if not server.loopback:
             print(

@@ -1,4 +1,4 @@
-// glassnet serve: draw a digit, send it to /api/predict, show the prediction and every layer.
+// glassnet serve: draw a digit or upload a photo, send it to /api/predict, show the prediction and every layer.
 "use strict";
 
 const SEND_SIDE = 140; // the drawing is sent at this size; the server makes it 28x28 (imaging.to_mnist)
@@ -13,6 +13,8 @@ let drawn = false;
 let last = null;
 let timer = null;
 let inFlight = null;
+let upload = null; // the PNG or JPEG file shown on the pad, sent as it is instead of the drawing
+let classNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]; // replaced by the model's (/api/summary)
 
 function setState(state, message) {
   document.body.dataset.state = state;
@@ -23,6 +25,7 @@ function clearPad() {
   padContext.fillStyle = "#fff";
   padContext.fillRect(0, 0, pad.width, pad.height);
   drawn = false;
+  upload = null;
   if (inFlight) inFlight.abort();
   inFlight = null;
   clearTimeout(timer);
@@ -33,7 +36,7 @@ function clearPad() {
   renderBars(null, -1, true);
   const input = document.getElementById("input").getContext("2d");
   input.clearRect(0, 0, 28, 28);
-  setState("empty", "Draw a digit with the mouse, a pen or a finger.");
+  setState("empty", "Draw a digit with the mouse, a pen or a finger, or upload a photo.");
 }
 
 function padPoint(event) {
@@ -55,6 +58,7 @@ function stroke(from, to) {
 
 pad.addEventListener("pointerdown", (event) => {
   event.preventDefault();
+  if (upload) clearPad(); // drawing starts afresh over an uploaded photo
   pad.setPointerCapture(event.pointerId);
   drawing = true;
   last = padPoint(event);
@@ -99,19 +103,23 @@ function drawingPixels() {
 }
 
 async function predict() {
-  if (!drawn) return;
+  if (!drawn && !upload) return;
   if (inFlight) inFlight.abort();
   const controller = new AbortController();
   inFlight = controller;
   setState("busy", "Reading\u2026");
+  const request = upload
+    ? { url: `/api/predict${epochQuery()}`, type: upload.type || "application/octet-stream", body: upload }
+    : { url: "/api/predict", type: "application/json",
+      body: JSON.stringify(withEpoch({ width: SEND_SIDE, height: SEND_SIDE, pixels: drawingPixels() })) };
   try {
-    const response = await fetch("/api/predict", {
+    const response = await fetch(request.url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(withEpoch({ width: SEND_SIDE, height: SEND_SIDE, pixels: drawingPixels() })),
+      headers: { "Content-Type": request.type },
+      body: request.body,
       signal: controller.signal,
     });
-    const result = await response.json();
+    const result = await response.json(); // errors are JSON too: {"error": "..."}
     if (controller !== inFlight) return;
     inFlight = null;
     if (!response.ok) {
@@ -140,12 +148,14 @@ function render(result) {
 
 function renderBars(values, best, isProbability) {
   const bars = document.getElementById("bars");
-  if (bars.children.length === 0) {
-    for (let k = 0; k < 10; k++) {
+  if (bars.children.length !== classNames.length) {
+    bars.replaceChildren();
+    for (let k = 0; k < classNames.length; k++) {
       const row = document.createElement("div");
       row.className = "bar";
       row.innerHTML = '<span class="label"></span><span class="track"><span class="fill"></span></span><span class="value"></span>';
-      row.querySelector(".label").textContent = String(k);
+      row.querySelector(".label").textContent = classNames[k];
+      row.querySelector(".label").title = classNames[k];
       bars.appendChild(row);
     }
   }
@@ -158,92 +168,19 @@ function renderBars(values, best, isProbability) {
   });
 }
 
-function grayCanvas(rows, scale) {
-  const height = rows.length;
-  const width = rows[0].length;
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(width, height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const level = Math.round(rows[y][x] * scale);
-      const i = 4 * (y * width + x);
-      image.data[i] = image.data[i + 1] = image.data[i + 2] = level;
-      image.data[i + 3] = 255;
-    }
-  }
-  context.putImageData(image, 0, 0);
-  return canvas;
-}
-
 function renderInput(rows) {
   const input = document.getElementById("input").getContext("2d");
   input.clearRect(0, 0, 28, 28);
   input.drawImage(grayCanvas(rows, 255), 0, 0);
 }
 
-function vectorCanvas(values) {
-  const labelled = values.length <= 16;
-  const step = labelled ? 26 : Math.max(3, Math.floor(760 / values.length));
-  const canvas = document.createElement("canvas");
-  canvas.className = "vector";
-  canvas.width = step * values.length;
-  canvas.height = labelled ? 70 : 56;
-  const context = canvas.getContext("2d");
-  const plot = labelled ? 54 : canvas.height;
-  const low = Math.min(0, ...values);
-  const high = Math.max(0, ...values);
-  const span = high - low || 1;
-  const zero = plot - ((0 - low) / span) * plot;
-  context.fillStyle = "#d9dde5";
-  context.fillRect(0, zero, canvas.width, 1);
-  values.forEach((value, k) => {
-    const top = plot - ((Math.max(value, 0) - low) / span) * plot;
-    const bottom = plot - ((Math.min(value, 0) - low) / span) * plot;
-    context.fillStyle = value >= 0 ? "#2f6fdf" : "#d0743c";
-    context.fillRect(k * step + 1, top, step - 2, Math.max(1, bottom - top));
-    if (labelled) {
-      context.fillStyle = "#667085";
-      context.font = "11px system-ui, sans-serif";
-      context.textAlign = "center";
-      context.fillText(String(k), k * step + step / 2, canvas.height - 3);
-    }
-  });
-  return canvas;
-}
-
-function renderLayers(layers) {
-  const container = document.getElementById("layers");
-  const blocks = layers.map((layer) => {
-    const block = document.createElement("div");
-    block.className = "layer";
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = layer.name;
-    const shape = document.createElement("span");
-    shape.className = "shape";
-    const shown = layer.kind === "maps" && layer.shape[2] > layer.values.length ? `, first ${layer.values.length} maps`
-      : layer.kind === "vector" && layer.values.length < layer.shape.reduce((a, b) => a * b, 1) ? `, first ${layer.values.length} values` : "";
-    shape.textContent = `output (${layer.shape.join(", ")})${shown}`;
-    block.append(name, shape);
-    if (layer.kind === "maps") {
-      const tiles = document.createElement("div");
-      tiles.className = "tiles";
-      for (const map of layer.values) tiles.appendChild(grayCanvas(map, 1));
-      block.appendChild(tiles);
-    } else {
-      block.appendChild(vectorCanvas(layer.values));
-    }
-    return block;
-  });
-  container.replaceChildren(...blocks);
-}
-
 // The epoch slider: shown when the run kept per-epoch snapshots; the drawing is read again at each step.
 let keptEpochs = [];
 const epochSlider = document.getElementById("epoch");
+
+function epochQuery() {
+  return keptEpochs.length > 0 ? `?epoch=${keptEpochs[Number(epochSlider.value)]}` : "";
+}
 
 function withEpoch(request) {
   if (keptEpochs.length > 0) request.epoch = keptEpochs[Number(epochSlider.value)];
@@ -270,10 +207,73 @@ async function loadSummary() {
     const response = await fetch("/api/summary");
     const summary = await response.json();
     element.textContent = response.ok ? summary.text : summary.error;
-    if (response.ok) showEpochs(summary.epochs);
+    if (response.ok) {
+      showEpochs(summary.epochs);
+      showModel(summary.model);
+    }
   } catch (error) {
     element.textContent = `No answer from the server: ${error.message}`;
   }
+}
+
+// Uploading a photo: the file goes to the server as it is (PNG or JPEG), decoded and made
+// MNIST-like there as `glassnet predict` does; the pad shows it meanwhile.
+async function useFile(file) {
+  if (!file) return;
+  clearPad();
+  upload = file;
+  try {
+    const bitmap = await createImageBitmap(file); // upright by EXIF, as the server reads it
+    const scale = Math.min(pad.width / bitmap.width, pad.height / bitmap.height);
+    const width = bitmap.width * scale;
+    const height = bitmap.height * scale;
+    padContext.drawImage(bitmap, (pad.width - width) / 2, (pad.height - height) / 2, width, height);
+  } catch (error) {
+    // not a picture the browser can show: the server's answer says what is wrong with it
+  }
+  predict();
+}
+
+const photo = document.getElementById("photo");
+photo.addEventListener("change", () => {
+  useFile(photo.files[0]);
+  photo.value = ""; // choosing the same file again reads it again
+});
+for (const target of [pad, document.getElementById("drop")]) {
+  target.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    document.body.classList.add("dragging");
+  });
+  target.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
+  target.addEventListener("drop", (event) => {
+    event.preventDefault();
+    document.body.classList.remove("dragging");
+    useFile(event.dataTransfer.files[0]);
+  });
+}
+
+function percent(value) {
+  return `${(100 * value).toFixed(2)}%`;
+}
+
+// What the model file (and its run's record) says: name, classes, accuracies and where they come from.
+function showModel(model) {
+  if (!model) return;
+  classNames = model.classes;
+  renderBars(null, -1, true);
+  document.getElementById("model-name").textContent = model.name ?? "not recorded";
+  document.getElementById("model-classes").textContent =
+    `${model.classes.length}: ${model.classes.join(", ")}${model.class_names_stored ? "" : " (outputs by number: the file names no classes)"}`;
+  const epochs = `after ${model.epochs_trained} epoch${model.epochs_trained === 1 ? "" : "s"}`;
+  document.getElementById("model-accuracy").textContent = model.test_accuracy !== null
+    ? `${percent(model.test_accuracy)} on the ${model.tested_on} set ${epochs}`
+    : "not recorded";
+  const known = [];
+  if (model.validation_accuracy !== null) known.push(`validation accuracy ${percent(model.validation_accuracy)}`);
+  if (model.training_accuracy !== null) known.push(`training accuracy ${percent(model.training_accuracy)}`);
+  document.getElementById("model-history").textContent = known.length > 0
+    ? `${known.join(", ")} ${epochs} (the model's history)` : "no training history in the model file";
+  document.getElementById("model-note").textContent = `Note: ${model.note}.`;
 }
 
 clearPad();
