@@ -1,4 +1,4 @@
-"""Every option of `glassnet train` (and the other commands' options not tested elsewhere) changes what it says.
+"""Every option of `glassnet train`, and the other commands' options not tested elsewhere, does what it says.
 
 Each test compares runs that differ in one option and checks the effect, not only that the option
 is accepted. The runs are small (an MLP on a few hundred MNIST images, about a second each) and
@@ -8,9 +8,12 @@ use --threads 1 wherever bits are compared: the BLAS thread count changes the la
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -118,7 +121,7 @@ def test_lr_sets_the_step_size(tmp_path: Path) -> None:
 def test_optimizer_chooses_the_optimizer(tmp_path: Path) -> None:
     trained = {}
     for name, (cls, options) in NAMED.items():
-        net = train(tmp_path, name, "--optimizer", name, "--lr", "0.01")
+        net = train(tmp_path, name, "--optimizer", name, "--lr", "0.01", "--limit", "100")
         assert type(net.optimizer) is cls and net.optimizer.learning_rate == 0.01
         for key, value in options.items():
             assert getattr(net.optimizer, key) == value
@@ -207,3 +210,44 @@ def test_dataset_chooses_the_data_of_train_evaluate_and_doctor(
     assert accuracies["mnist", "fashion-mnist"] < 20  # the labels moved by one: the MNIST model is wrong on them
     assert main(["doctor", str(tmp_path / "mnist.npz"), "--dataset", "fashion-mnist"]) == 0
     assert "512 Fashion-MNIST test images" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # about 12 s: the report runs the 10,000 test images and draws its figures
+def test_report_dataset_and_out(tmp_path: Path, fake_fashion: object) -> None:
+    pytest.importorskip("matplotlib")
+    train(tmp_path, "fashion", "--dataset", "fashion-mnist")
+    page = tmp_path / "fashion.html"
+    assert main(["report", str(tmp_path / "fashion.npz"), "--dataset", "fashion-mnist", "--out", str(page)]) == 0
+    assert "fashion.npz on Fashion-MNIST" in page.read_text(encoding="utf-8")
+
+
+def serve_one_request(model: Path, *options: str) -> tuple[int, str]:
+    """`glassnet serve MODEL OPTIONS` in a subprocess: the port it printed, its stderr after a request and Ctrl-C."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "glassnet", "serve", str(model), *options]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/summary")
+        assert connection.getresponse().status == 200
+        connection.close()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    return port, err
+
+
+def test_serve_port_and_verbose(tmp_path: Path) -> None:
+    model = tmp_path / "mlp.npz"
+    get_model("mlp").build(seed=0, verbose=0).save(model)
+    with socket.socket() as probe:  # a port free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    port, quiet = serve_one_request(model, "--port", str(free))
+    assert port == free and "/api/summary" not in quiet
+    _, logged = serve_one_request(model, "--port", "0", "--verbose")
+    assert '"GET /api/summary HTTP/1.1" 200' in logged
