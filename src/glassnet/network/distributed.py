@@ -108,8 +108,9 @@ class MPIStrategy:
         Otherwise their draws would differ in count between ranks and the shuffles would part.
         """
         users = [layer for layer in layers if layer.rng is rng]
-        # Seeded from the shared generator's state without drawing from it, so the shuffles stay
-        # those of a single-process run.
+        # Seeded from the shared generator's state without drawing from it: the ranks' shuffles stay
+        # in step, and the first epoch's is a single process's (later ones differ from a single
+        # process, whose Dropout masks draw from the shared generator).
         state = json.dumps(rng.bit_generator.state, sort_keys=True).encode()
         seed = int.from_bytes(hashlib.sha256(state).digest()[:8], "little")
         for layer in users:
