@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import glassnet as gn
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -191,7 +193,7 @@ def test_models_lists_the_registry() -> None:
         assert f"\n{name} " in "\n" + result.stdout
 
 
-def test_a_json_model_spec_trains(tmp_path) -> None:
+def test_a_json_model_spec_trains(tmp_path, mnist_test) -> None:
     spec = tmp_path / "tiny.json"
     spec.write_text(
         '{"layers": [{"type": "Flatten"}, {"type": "Dense", "in_features": 784, "out_features": 10},'
@@ -199,7 +201,11 @@ def test_a_json_model_spec_trains(tmp_path) -> None:
     )
     result = glassnet("train", "--model", spec, "--limit", 500, "--out", tmp_path / "tiny.npz", "--quiet")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "tiny.npz").exists()
+    net = gn.Network.load(tmp_path / "tiny.npz")  # the spec's layers, trained for its one epoch on 450 images
+    assert [type(layer).__name__ for layer in net.layers] == ["Flatten", "Dense", "Softmax"]
+    assert [p.value.shape for p in net.parameters()] == [(784, 10), (10,)] and len(net.history["loss"]) == 1
+    assert net.card["fits"][0]["data"]["samples"] == 500 and net.card["fits"][0]["settings"]["validation_split"] == 0.1
+    assert net.evaluate(*mnist_test)["accuracy"] > 0.2  # 7 steps of Adam learned something: chance is 0.1
 
 
 def test_errors_are_one_line_without_traceback(model: Path, tmp_path) -> None:
