@@ -51,7 +51,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_card_records_what_made_the_model(trained: Path) -> None:
     with np.load(trained, allow_pickle=False) as npz:
-        assert int(npz["format_version"]) == FORMAT_VERSION == 2
+        assert int(npz["format_version"]) == FORMAT_VERSION == 3
         card = json.loads(str(npz["card"]))
     first, second = card["fits"]
     env = first["environment"]

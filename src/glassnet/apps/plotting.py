@@ -1,14 +1,15 @@
-"""Results as tables and matplotlib Figures: training curves and the confusion matrix."""
+"""Results as tables and matplotlib Figures: the confusion matrix; training curves (from glassnet.curves)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glassnet.curves import training_curves as training_curves
 from glassnet.errors import InputError, ShapeError
 from glassnet.extras import import_extra
 from glassnet.io.atomic import atomic_write
@@ -65,33 +66,6 @@ def format_confusion(matrix: np.ndarray, class_names: Sequence[str]) -> str:
         shown = "-" if np.isnan(acc) else f"{acc:.4f}"
         lines.append(f"{name:<{label_width}} " + " ".join(f"{int(v):>{width}}" for v in row) + f"  {shown:>8}")
     return "\n".join(lines)
-
-
-def training_curves(history: Mapping[str, Sequence[float]], title: str = "") -> Figure:
-    """Loss and accuracy per epoch, training and validation side by side.
-
-    Args:
-        history: Network.history (loss, accuracy, val_loss, val_accuracy lists).
-        title: the figure's title.
-    """
-    if not history.get("loss"):
-        raise InputError("no training history to plot: the model has not completed an epoch")
-    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
-    ticker = import_extra("matplotlib.ticker", "plot", "plotting")
-    figure: Figure = figure_module.Figure(figsize=(10, 4), layout="constrained")
-    for axes, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
-            values = list(history.get(key) or [])
-            if values:
-                axes.plot(range(1, len(values) + 1), values, marker="o", label=label)
-        axes.set(xlabel="epoch", ylabel=metric, title=metric, xlim=(0.5, len(history["loss"]) + 0.5))
-        axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-        axes.grid(alpha=0.3)
-        if axes.lines:
-            axes.legend()
-    if title:
-        figure.suptitle(title)
-    return figure
 
 
 def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
