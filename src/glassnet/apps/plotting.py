@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 CORNER = "true \\ pred"  # the confusion table's top-left cell
+MUTED = "#e4e7ec"  # the confusion figure's diagonal: right answers, not what the eye should look for
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -69,7 +70,11 @@ def format_confusion(matrix: np.ndarray, class_names: Sequence[str]) -> str:
 
 
 def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
-    """The confusion matrix as a heat map with each cell's count written in it.
+    """The confusion matrix with each cell's count: mistakes coloured on a log scale, the diagonal in gray.
+
+    A colour scale over every cell would be spent on the diagonal (hundreds right per class) and
+    leave the mistakes (a few each) all the same pale colour; here only mistakes are coloured, on
+    a log scale, so 1 and 30 confusions look different. Cells with no mistake stay white.
 
     Args:
         matrix: counts (C, C), rows true, columns predicted.
@@ -77,26 +82,28 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str 
         title: the figure's title.
     """
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    colors = import_extra("matplotlib.colors", "plot", "plotting")
+    matplotlib = import_extra("matplotlib", "plot", "plotting")
     size = len(class_names)
-    figure: Figure = figure_module.Figure(figsize=(1.5 + 0.6 * size, 1.0 + 0.6 * size), layout="constrained")
+    figure: Figure = figure_module.Figure(figsize=(2.0 + 0.6 * size, 1.0 + 0.6 * size), layout="constrained")
     axes = figure.subplots()
-    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    image = axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
-    figure.colorbar(image, ax=axes, label="fraction of the true class")
+    diagonal = np.eye(size, dtype=bool)
+    axes.imshow(np.where(diagonal, 1.0, np.nan), cmap=colors.ListedColormap([MUTED]), vmin=0, vmax=1)
+    mistakes = np.ma.masked_where(diagonal | (matrix == 0), matrix)
+    top = max(int(mistakes.max()) if mistakes.count() else 1, 2)
+    reds = colors.ListedColormap(matplotlib.colormaps["Reds"](np.linspace(0.2, 1.0, 256)))  # 1 visible on white
+    image = axes.imshow(mistakes, cmap=reds, norm=colors.LogNorm(vmin=1, vmax=top))
+    ticks = [step * 10**power for power in range(7) for step in (1, 2, 5) if step * 10**power <= top]
+    figure.colorbar(image, ax=axes, label="mistakes in the cell (log scale)", ticks=ticks, format="%d")
     for (row, col), count in np.ndenumerate(matrix):
-        axes.text(
-            col,
-            row,
-            str(count),
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if rates[row, col] > 0.5 else "black",
-        )
+        if row == col or count:
+            dark = row != col and np.log(count) > 0.6 * np.log(top)
+            colour = "#475467" if row == col else ("white" if dark else "black")
+            axes.text(col, row, str(count), ha="center", va="center", fontsize=8, color=colour)
     names = [str(name) for name in class_names]
     axes.set_xticks(range(size), names, rotation=45 if any(len(name) > 2 for name in names) else 0)
     axes.set_yticks(range(size), names)
-    axes.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
+    axes.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix (gray: right)")
     return figure
 
 
