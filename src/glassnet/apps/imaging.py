@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.errors import InputError
+from glassnet.io.images import FORMATS as FORMATS
 from glassnet.io.images import MAX_PIXELS as MAX_PIXELS
 from glassnet.io.images import WORK_SIDE as WORK_SIDE
 from glassnet.io.images import load_image as load_image
