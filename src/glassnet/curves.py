@@ -2,10 +2,15 @@
 
 Needs only matplotlib (imported when called) and the history dict, so `Network.plot_history`
 and the apps (report, `glassnet train --plot`, run folders) draw the same figure.
+
+The figure is made without pyplot (no global state, nothing left open), and carries its own PNG
+for Jupyter: a notebook shows such a figure only as text until pyplot has been imported
+(ipython/ipython#12190), so `net.plot_history()` as a cell's last line would not draw.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -74,4 +79,20 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "") -> 
             axes.legend()
     if title:
         figure.suptitle(title)
+    return shown_in_notebooks(figure)
+
+
+def shown_in_notebooks(figure: Figure) -> Figure:
+    """Give a Figure made without pyplot a `_repr_png_`, so that Jupyter draws it (once, with or without pyplot).
+
+    Args:
+        figure: the matplotlib Figure.
+    """
+
+    def png() -> bytes:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+    figure._repr_png_ = png  # type: ignore[attr-defined]  # IPython reads it from the instance
     return figure

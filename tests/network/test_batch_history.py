@@ -101,6 +101,7 @@ def test_plot_history_draws_the_batches_as_points() -> None:
     assert list(lines["training"].get_ydata()) == net.history["loss"] and "validation" in lines
     assert [line.get_label() for line in accuracy_axes.lines] == ["training", "validation"]
     assert figure.get_suptitle() == "demo"
+    assert figure._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"  # what Jupyter shows when pyplot was never imported
 
 
 def test_plot_history_without_matplotlib_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
