@@ -164,6 +164,8 @@ def test_the_report_says_how_the_model_was_trained(net, test_set) -> None:
         ("learning rate", "0.002"),
         ("batch size", "32"),
         ("validation split", "0.1"),
+        ("shuffle", "yes"),
+        ("callbacks", "none"),
         ("optimizer", "Adam(learning_rate=0.002, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0)"),
         ("glassnet", gn.__version__),
         ("NumPy", np.__version__),

@@ -69,6 +69,15 @@ def _call(record: Mapping[str, Any] | None) -> str:
     return f"{record.get('type')}({config})"
 
 
+def _value(value: object) -> str:
+    """A card setting as a cell: yes/no, a list joined (none when empty), else as written; escaped."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return html.escape(", ".join(map(str, value)) or "none")
+    return html.escape(str(value))
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """An HTML table, the first column as row headers; cells already escaped."""
     head = "".join(f"<th>{cell}</th>" for cell in header)
@@ -108,7 +117,7 @@ def run_section(net: Network, now: datetime.datetime | None = None) -> list[str]
             ["seed", *(html.escape(str(fit.get("seed"))) for fit in fits)],
         ]
         for key, label in SETTINGS:
-            rows.append([label, *(html.escape(str(fit["settings"].get(key, MISSING))) for fit in fits)])
+            rows.append([label, *(_value(fit["settings"].get(key, MISSING)) for fit in fits)])
         rows.append(["optimizer", *(html.escape(_call(fit.get("optimizer"))) for fit in fits)])
         for key, label in ENVIRONMENT:
             rows.append([label, *(html.escape(str(fit["environment"].get(key, MISSING))) for fit in fits)])
