@@ -90,6 +90,7 @@ def test_the_confusion_figure_colours_mistakes_on_a_log_scale_and_mutes_the_diag
     assert rgba[0, 1] > rgba[1, 1] > rgba[2, 1] and rgba[0, 1] < 0.95  # darker with more; one is not white
     assert [text.get_text() for text in axes.texts] == ["300", "1", "30", "250", "3", "280"]  # zero cells blank
     assert axes.get_title() == "confusion matrix (gray: right)"
+    assert figure._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"  # Jupyter draws it even before pyplot is imported
 
 
 def test_check_plot_path_fails_early(tmp_path) -> None:

@@ -117,6 +117,7 @@ def test_figures_for_a_notebook(net, test_set) -> None:
     x, y = test_set
     outputs = net.predict(x)
     mistakes = mistakes_figure(x, y, outputs)
+    assert mistakes._repr_png_()[:8] == PNG_MAGIC  # Jupyter draws it even before pyplot is imported
     titles = [ax.get_title() for ax in mistakes.axes if ax.get_title()]
     assert len(titles) == min(16, int(np.sum(outputs.argmax(axis=1) != y)))
     first = confident_mistakes(outputs, y)[0]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glassnet.curves import shown_in_notebooks
 from glassnet.curves import training_curves as training_curves
 from glassnet.errors import InputError, ShapeError
 from glassnet.extras import import_extra
@@ -104,7 +105,7 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str 
     axes.set_xticks(range(size), names, rotation=45 if any(len(name) > 2 for name in names) else 0)
     axes.set_yticks(range(size), names)
     axes.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix (gray: right)")
-    return figure
+    return shown_in_notebooks(figure)
 
 
 def check_plot_path(path: str | os.PathLike[str]) -> None:

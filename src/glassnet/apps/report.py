@@ -31,7 +31,7 @@ from glassnet.apps.activations import (
 )
 from glassnet.apps.plotting import confusion_figure, confusion_matrix, per_class_accuracy
 from glassnet.apps.run_summary import run_section
-from glassnet.curves import training_curves
+from glassnet.curves import shown_in_notebooks, training_curves
 from glassnet.errors import InputError, ShapeError
 from glassnet.extras import import_extra
 from glassnet.io.atomic import atomic_write
@@ -113,7 +113,7 @@ def mistakes_figure(
             color="#b42318",
         )
     figure.suptitle(f"the {len(indices)} most confident mistakes" if len(indices) else "no mistakes")
-    return figure
+    return shown_in_notebooks(figure)
 
 
 def figure_data_uri(figure: Figure) -> str:
