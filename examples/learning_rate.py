@@ -1,6 +1,9 @@
-"""Draw docs/images/learning_rate.png: what a too small, a good and a too large learning rate do.
+"""Draw learning_rate.png: what a too small, a good and a too large learning rate do.
 
-    python examples/learning_rate.py [--limit 2000] [--epochs 10] [--out docs/images/learning_rate.png]
+    python examples/learning_rate.py [--limit 2000] [--epochs 10] [--out learning_rate.png]
+
+The figure goes to the current folder unless --out says otherwise (the tutorial's copy was made
+with --out docs/images/learning_rate.png).
 
 Left: gradient descent on the error E(w) = (w - 3)^2, starting from w = 0. Right: the article's
 784-100-50-10 tanh network with MSE, trained on the first --limit MNIST images.
@@ -10,13 +13,14 @@ Needs matplotlib (pip install glassnet[plot]).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import glassnet as gn
+from glassnet.extras import MissingExtraError, import_extra
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "images" / "learning_rate.png"
 PARABOLA_RATES = {"too small (0.01)": 0.01, "good (0.3)": 0.3, "too large (1.05)": 1.05}
 NETWORK_RATES = {"too small (0.01)": 0.01, "good (0.5)": 0.5, "too large (5)": 5.0}
 
@@ -54,19 +58,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=2000, help="MNIST training images to use (default 2000)")
     parser.add_argument("--epochs", type=int, default=10, help="epochs per learning rate (default 10)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the PNG")
+    parser.add_argument("--out", type=Path, default=Path("learning_rate.png"), help="where to write the PNG")
     args = parser.parse_args(argv)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    try:
+        figure_module = import_extra("matplotlib.figure", "plot", "this example's figure")
+    except MissingExtraError as error:
+        sys.exit(str(error))  # one line, before any training
 
     (x, y), _ = gn.datasets.load_mnist()
     x = x[: args.limit].reshape(-1, 784)  # (N, 784)
     y = gn.datasets.to_categorical(y[: args.limit], 10)  # (N, 10)
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = figure_module.Figure(figsize=(10, 4), layout="tight")
+    left, right = fig.subplots(1, 2)
     for label, rate in PARABOLA_RATES.items():
         left.plot(descend(rate), marker=".", label=label)
     left.axhline(3, color="gray", linewidth=0.8, linestyle="--")
@@ -77,7 +81,6 @@ def main(argv: list[str] | None = None) -> None:
         right.plot(range(1, len(losses) + 1), losses, marker="o", label=label)
     right.set(title=f"784-100-50-10 tanh on {len(x)} MNIST images", xlabel="epoch", ylabel="MSE loss", yscale="log")
     right.legend()
-    fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=100)
     print(f"wrote {args.out}")

@@ -40,7 +40,8 @@ def digest(net: gn.Network, *extra: np.ndarray) -> str:
     for layer in net.layers:
         for _, buffer in sorted(layer.buffers().items()):
             hasher.update(buffer.tobytes())
-    for key in sorted(net.history.keys() - {"seconds"}):  # everything but the timings
+    # everything but the timings and the per-batch losses (format 3), added after the hashes were recorded
+    for key in sorted(net.history.keys() - {"seconds", "batch_loss", "batch_points"}):
         hasher.update(key.encode())
         hasher.update(np.asarray(net.history[key], dtype=np.float64).tobytes())
     for array in extra:

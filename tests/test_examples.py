@@ -65,12 +65,31 @@ def test_custom_layer_gradient_matches_finite_differences(tmp_path):
     assert error < 1e-6
 
 
-def test_learning_rate_example_draws_the_figure(tmp_path):
+def test_learning_rate_example_draws_the_figure_in_the_current_folder(tmp_path):
     pytest.importorskip("matplotlib", reason="the figure needs matplotlib: pip install glassnet[plot]")
-    figure = tmp_path / "learning_rate.png"
-    out = run_example("learning_rate.py", "--limit", "300", "--epochs", "2", "--out", str(figure), cwd=tmp_path)
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert out.count("learning rate") == 3
+    docs_copy = ROOT / "docs" / "images" / "learning_rate.png"
+    before = docs_copy.stat().st_mtime_ns
+    out = run_example("learning_rate.py", "--limit", "300", "--epochs", "2", cwd=tmp_path)
+    assert (tmp_path / "learning_rate.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert docs_copy.stat().st_mtime_ns == before  # the checkout is left alone
+    assert out.count("learning rate") == 3 and out.endswith("wrote learning_rate.png\n")
+
+
+def test_learning_rate_example_without_matplotlib_says_so_in_one_line(tmp_path):
+    blocked = tmp_path / "blocked" / "matplotlib"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text('raise ImportError("matplotlib is not installed here")\n')
+    paths = [str(tmp_path / "blocked"), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "learning_rate.py")],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == 'this example\'s figure needs matplotlib: pip install "glassnet[plot]"\n'
 
 
 @pytest.mark.parametrize("name", ["xor.py", "mnist_mlp.py", "mnist_cnn.py", "custom_layer.py", "learning_rate.py"])

@@ -196,6 +196,17 @@ def test_glassnet_type_checking_imports_point_downward() -> None:
     assert not problems, "TYPE_CHECKING imports pointing back into another wing:\n" + "\n".join(problems)
 
 
+def test_only_the_apps_and_main_import_the_apps_wing() -> None:
+    modules = find_modules(PACKAGE_ROOT)
+    packages = {name.rpartition(".")[0] for name in modules}
+    upward = [
+        f"{edge.source} (line {edge.line}) imports {edge.target}"
+        for edge in find_edges(PACKAGE_ROOT)
+        if wing(edge.target, packages) == "apps" != wing(edge.source, packages) and edge.source != "glassnet.__main__"
+    ]
+    assert not upward, "imports into glassnet.apps from below (function level included):\n" + "\n".join(upward)
+
+
 # --- the checker itself, on small packages with known cycles
 
 

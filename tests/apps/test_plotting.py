@@ -71,6 +71,28 @@ def test_confusion_figure_writes_an_image(tmp_path) -> None:
     assert b"<svg" in (tmp_path / "cm.svg").read_bytes()[:500]
 
 
+def test_the_confusion_figure_colours_mistakes_on_a_log_scale_and_mutes_the_diagonal() -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import LogNorm, to_hex
+
+    matrix = np.array([[300, 1, 0], [30, 250, 3], [0, 0, 280]])
+    figure = confusion_figure(matrix, ["a", "b", "c"])
+    axes, colorbar = figure.axes
+    background, mistakes = axes.images
+    assert isinstance(mistakes.norm, LogNorm) and (mistakes.norm.vmin, mistakes.norm.vmax) == (1, 30)
+    assert colorbar.get_ylabel() == "mistakes in the cell (log scale)"
+    coloured = mistakes.get_array()
+    assert coloured.mask.tolist() == [[True, False, True], [False, True, False], [True, True, True]]
+    assert (
+        to_hex(background.cmap(1.0)) == "#e4e7ec" and not np.isnan(background.get_array()[np.eye(3, dtype=bool)]).any()
+    )
+    rgba = mistakes.to_rgba(np.array([1.0, 3.0, 30.0]))
+    assert rgba[0, 1] > rgba[1, 1] > rgba[2, 1] and rgba[0, 1] < 0.95  # darker with more; one is not white
+    assert [text.get_text() for text in axes.texts] == ["300", "1", "30", "250", "3", "280"]  # zero cells blank
+    assert axes.get_title() == "confusion matrix (gray: right)"
+    assert figure._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"  # Jupyter draws it even before pyplot is imported
+
+
 def test_check_plot_path_fails_early(tmp_path) -> None:
     pytest.importorskip("matplotlib")
     check_plot_path(tmp_path / "ok.png")

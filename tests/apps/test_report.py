@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import copy
+import datetime
+import html
+import math
 import os
 import re
 import subprocess
@@ -29,6 +33,7 @@ from glassnet.apps.report import (
     mistakes_figure,
     write_report,
 )
+from glassnet.apps.run_summary import duration, fit_seconds, run_section
 from glassnet.extras import MissingExtraError
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -112,6 +117,7 @@ def test_figures_for_a_notebook(net, test_set) -> None:
     x, y = test_set
     outputs = net.predict(x)
     mistakes = mistakes_figure(x, y, outputs)
+    assert mistakes._repr_png_()[:8] == PNG_MAGIC  # Jupyter draws it even before pyplot is imported
     titles = [ax.get_title() for ax in mistakes.axes if ax.get_title()]
     assert len(titles) == min(16, int(np.sum(outputs.argmax(axis=1) != y)))
     first = confident_mistakes(outputs, y)[0]
@@ -138,7 +144,64 @@ def test_the_report_is_one_self_contained_page(net, test_set, tmp_path) -> None:
     assert len(sources) == 5 and all(source.startswith("data:image/png;base64,") for source in sources)
     assert all(base64.b64decode(source.split(",", 1)[1])[:8] == PNG_MAGIC for source in sources)
     assert not re.search(r"(href|src)=\"(?!data:)", page) and "http" not in page.replace("http-equiv", "")
-    assert page.count("<tr>") == 11  # the header and one row per class
+    accuracy_table = re.search(r"<table><tr><th>class</th>.*?</table>", page)
+    assert accuracy_table and accuracy_table.group(0).count("<tr>") == 11  # the header and one row per class
+
+
+def test_the_report_says_how_the_model_was_trained(net, test_set) -> None:
+    pytest.importorskip("matplotlib")
+    page = build_report(net, *test_set)
+    fit = net.card["fits"][0]
+    seconds = sum(net.history["seconds"])
+    assert "<h2>How it was trained</h2>" in page
+    assert f"1 epoch trained in {duration(seconds)} ({duration(seconds)} an epoch)." in page
+    assert re.search(rf"Report written \d{{4}}-\d\d-\d\d \d\d:\d\d UTC by glassnet {re.escape(gn.__version__)}", page)
+    started = datetime.datetime.fromisoformat(fit["date"]).strftime("%Y-%m-%d %H:%M UTC")
+    for label, value in [
+        ("started", started),
+        ("training time", duration(seconds)),
+        ("seed", "0"),
+        ("epochs", "1"),
+        ("learning rate", "0.002"),
+        ("batch size", "32"),
+        ("validation split", "0.1"),
+        ("shuffle", "yes"),
+        ("callbacks", "none"),
+        ("optimizer", "Adam(learning_rate=0.002, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0)"),
+        ("glassnet", gn.__version__),
+        ("NumPy", np.__version__),
+        ("command", f"<code>{html.escape(fit['command'])}</code>"),
+    ]:
+        assert f"<tr><th>{label}</th><td>{value}</td></tr>" in page, label
+    assert "<tr><th></th><th>fit 1</th></tr>" in page and "<tr><th>loss</th><td>cross_entropy</td></tr>" in page
+
+
+def test_the_report_explains_its_curves_and_its_confusion_matrix(net, test_set) -> None:
+    pytest.importorskip("matplotlib")
+    page = build_report(net, *test_set)
+    batches = math.ceil(2700 / 32)  # 3,000 images less the 10% validation split
+    assert net.history["batch_points"] == [batches]
+    assert f"Dots: the training loss of each batch ({batches} points over 1 epoch;" in page
+    assert "only mistakes are coloured, on a log scale" in page
+    older = copy.deepcopy(net)
+    older.history["batch_loss"], older.history["batch_points"] = [], []  # as in a file from before format 3
+    assert "history has no per-batch losses" in build_report(older, *test_set)
+
+
+def test_the_run_section_of_a_model_without_card_or_dates(net) -> None:
+    older = copy.deepcopy(net)
+    del older.card["fits"][0]["date"]  # a card from before dates were recorded
+    assert "<tr><th>started</th><td>not recorded</td></tr>" in "".join(run_section(older))
+    older.card = {"fits": []}  # a format 1 file
+    section = "".join(run_section(older))
+    assert "holds no reproducibility card" in section and "fit 1" not in section
+    assert "<tr><th>constructor</th><td>epochs=1, learning_rate=0.002, batch_size=32</td></tr>" in section
+
+
+def test_fit_seconds_split_the_history_by_fit() -> None:
+    history = {"seconds": [1.0, 2.0, 4.0, 8.0]}
+    assert fit_seconds(history, [{"epochs_before": 0}, {"epochs_before": 3}]) == [7.0, 8.0]
+    assert [duration(s) for s in (41.25, 725, 7380)] == ["41.2 s", "12 min 5 s", "2 h 3 min"]
 
 
 def test_a_model_without_convolution_or_history_still_gets_a_report(test_set) -> None:

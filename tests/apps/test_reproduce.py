@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -53,7 +54,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_card_records_what_made_the_model(trained: Path) -> None:
     with np.load(trained, allow_pickle=False) as npz:
-        assert int(npz["format_version"]) == FORMAT_VERSION == 2
+        assert int(npz["format_version"]) == FORMAT_VERSION == 3
         card = json.loads(str(npz["card"]))
     first, second = card["fits"]
     env = first["environment"]
@@ -67,6 +68,8 @@ def test_the_card_records_what_made_the_model(trained: Path) -> None:
     assert second["settings"]["learning_rate"] == 0.01 and second["epochs_before"] == 2
     assert first["start"]["weights"] == weights_hash(small_net().parameters())
     assert "command" in first
+    started = datetime.datetime.fromisoformat(first["date"])  # when the fit started, in UTC
+    assert started.utcoffset() == datetime.timedelta(0) and started <= datetime.datetime.now(datetime.timezone.utc)
 
 
 def test_reproduce_is_bit_identical(trained: Path) -> None:

@@ -37,6 +37,7 @@ def test_each_run_gets_its_own_folder(tmp_path: Path) -> None:
     assert 0 <= record["held-out_accuracy"] <= 1 and record["best"]["epoch"] in (1, 2)
     rows = list(csv.DictReader((runs / "mlp-2" / "history.csv").open()))
     assert [row["epoch"] for row in rows] == ["1", "2"] and "val_accuracy" in rows[0]
+    assert "batch_loss" not in rows[0] and "batch_points" not in rows[0]  # not one value per epoch
     best = gn.Network.load(runs / "mlp-2" / "best.npz")
     assert len(best.history["loss"]) == record["best"]["epoch"]
 

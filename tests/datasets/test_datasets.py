@@ -369,6 +369,12 @@ def test_fashion_download_interrupted_leaves_nothing(server: tuple, data_dir: Pa
     assert list((data_dir / "fashion-mnist").iterdir()) == []
 
 
+def test_download_bar_is_tqdm_auto() -> None:
+    from tqdm.auto import tqdm as auto_tqdm
+
+    assert download_module.tqdm is auto_tqdm  # a widget in Jupyter, text in a terminal
+
+
 def test_fashion_default_source_is_https_with_published_sizes() -> None:
     from glassnet.datasets import mnist
 

@@ -206,8 +206,8 @@ def test_history_validation_and_summary(rng):
     net = gn.Network(epochs=3, batch_size=10, seed=0, verbose=0).add(gn.Dense(4, 2)).add(gn.Softmax())
     net.use("cross_entropy").fit(x, y, validation_data=(x[:10], y[:10]))
     assert {k: len(v) for k, v in net.history.items()} == dict.fromkeys(
-        ["loss", "accuracy", "val_loss", "val_accuracy", "seconds"], 3
-    )
+        ["loss", "accuracy", "val_loss", "val_accuracy", "seconds", "batch_points"], 3
+    ) | {"batch_loss": 15}  # 5 batches an epoch
     assert net.history["val_loss"][-1] == pytest.approx(net.evaluate(x[:10], y[:10])["loss"])
     table = net.summary()
     assert "Dense(4 -> 2)" in table and "(N, 2)" in table and "Total parameters: 10" in table

@@ -24,3 +24,15 @@ def test_epoch_lines_are_printed_and_the_bar_goes_to_stderr(capsys) -> None:
     out, err = capsys.readouterr()
     assert [line.split(" - ")[0] for line in out.splitlines()] == ["Epoch 1/2", "Epoch 2/2"]
     assert "Epoch" in err and "img" in err
+
+
+def test_the_bar_is_tqdm_auto_a_text_bar_outside_jupyter(capsys) -> None:
+    from tqdm.auto import tqdm as auto_tqdm
+    from tqdm.std import tqdm as text_tqdm
+
+    progress = RunProgress(1, 1, 10, verbose=1)
+    assert isinstance(progress.bar, auto_tqdm)  # a widget in a notebook (tqdm.notebook) ...
+    assert isinstance(progress.bar, text_tqdm) and not hasattr(progress.bar, "container")  # ... text here
+    progress.update(10, 0.5, None)
+    progress.close()
+    assert "Epoch 1/1:" in capsys.readouterr().err  # the text bar, captured as before

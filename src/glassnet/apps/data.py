@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.apps.imaging import load_image, to_mnist
+from glassnet.apps.imaging import to_mnist
 from glassnet.datasets import load_fashion_mnist, load_mnist
 from glassnet.datasets.folder import EXTENSIONS, decode, image_folder
 from glassnet.errors import InputError
+from glassnet.io.images import load_image
 from glassnet.network.network import Network
 
 Split = tuple[np.ndarray, np.ndarray]

@@ -1,14 +1,16 @@
-"""Results as tables and matplotlib Figures: training curves and the confusion matrix."""
+"""Results as tables and matplotlib Figures: the confusion matrix; training curves (from glassnet.curves)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glassnet.curves import shown_in_notebooks
+from glassnet.curves import training_curves as training_curves
 from glassnet.errors import InputError, ShapeError
 from glassnet.extras import import_extra
 from glassnet.io.atomic import atomic_write
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 CORNER = "true \\ pred"  # the confusion table's top-left cell
+MUTED = "#e4e7ec"  # the confusion figure's diagonal: right answers, not what the eye should look for
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -67,35 +70,12 @@ def format_confusion(matrix: np.ndarray, class_names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def training_curves(history: Mapping[str, Sequence[float]], title: str = "") -> Figure:
-    """Loss and accuracy per epoch, training and validation side by side.
-
-    Args:
-        history: Network.history (loss, accuracy, val_loss, val_accuracy lists).
-        title: the figure's title.
-    """
-    if not history.get("loss"):
-        raise InputError("no training history to plot: the model has not completed an epoch")
-    figure_module = import_extra("matplotlib.figure", "plot", "plotting")
-    ticker = import_extra("matplotlib.ticker", "plot", "plotting")
-    figure: Figure = figure_module.Figure(figsize=(10, 4), layout="constrained")
-    for axes, metric in zip(figure.subplots(1, 2), ("loss", "accuracy"), strict=True):
-        for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
-            values = list(history.get(key) or [])
-            if values:
-                axes.plot(range(1, len(values) + 1), values, marker="o", label=label)
-        axes.set(xlabel="epoch", ylabel=metric, title=metric, xlim=(0.5, len(history["loss"]) + 0.5))
-        axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-        axes.grid(alpha=0.3)
-        if axes.lines:
-            axes.legend()
-    if title:
-        figure.suptitle(title)
-    return figure
-
-
 def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
-    """The confusion matrix as a heat map with each cell's count written in it.
+    """The confusion matrix with each cell's count: mistakes coloured on a log scale, the diagonal in gray.
+
+    A colour scale over every cell would be spent on the diagonal (hundreds right per class) and
+    leave the mistakes (a few each) all the same pale colour; here only mistakes are coloured, on
+    a log scale, so 1 and 30 confusions look different. Cells with no mistake stay white.
 
     Args:
         matrix: counts (C, C), rows true, columns predicted.
@@ -103,27 +83,29 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str 
         title: the figure's title.
     """
     figure_module = import_extra("matplotlib.figure", "plot", "plotting")
+    colors = import_extra("matplotlib.colors", "plot", "plotting")
+    matplotlib = import_extra("matplotlib", "plot", "plotting")
     size = len(class_names)
-    figure: Figure = figure_module.Figure(figsize=(1.5 + 0.6 * size, 1.0 + 0.6 * size), layout="constrained")
+    figure: Figure = figure_module.Figure(figsize=(2.0 + 0.6 * size, 1.0 + 0.6 * size), layout="constrained")
     axes = figure.subplots()
-    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    image = axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
-    figure.colorbar(image, ax=axes, label="fraction of the true class")
+    diagonal = np.eye(size, dtype=bool)
+    axes.imshow(np.where(diagonal, 1.0, np.nan), cmap=colors.ListedColormap([MUTED]), vmin=0, vmax=1)
+    mistakes = np.ma.masked_where(diagonal | (matrix == 0), matrix)
+    top = max(int(mistakes.max()) if mistakes.count() else 1, 2)
+    reds = colors.ListedColormap(matplotlib.colormaps["Reds"](np.linspace(0.2, 1.0, 256)))  # 1 visible on white
+    image = axes.imshow(mistakes, cmap=reds, norm=colors.LogNorm(vmin=1, vmax=top))
+    ticks = [step * 10**power for power in range(7) for step in (1, 2, 5) if step * 10**power <= top]
+    figure.colorbar(image, ax=axes, label="mistakes in the cell (log scale)", ticks=ticks, format="%d")
     for (row, col), count in np.ndenumerate(matrix):
-        axes.text(
-            col,
-            row,
-            str(count),
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if rates[row, col] > 0.5 else "black",
-        )
+        if row == col or count:
+            dark = row != col and np.log(count) > 0.6 * np.log(top)
+            colour = "#475467" if row == col else ("white" if dark else "black")
+            axes.text(col, row, str(count), ha="center", va="center", fontsize=8, color=colour)
     names = [str(name) for name in class_names]
     axes.set_xticks(range(size), names, rotation=45 if any(len(name) > 2 for name in names) else 0)
     axes.set_yticks(range(size), names)
-    axes.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
-    return figure
+    axes.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix (gray: right)")
+    return shown_in_notebooks(figure)
 
 
 def check_plot_path(path: str | os.PathLike[str]) -> None:

@@ -6,7 +6,8 @@ network. The figures are also usable on their own, in a notebook:
     figure = mistakes_figure(x_test, y_test, net.predict(x_test))
     figure = filters_figure(first_conv(net))                      # glassnet.apps.activations
     figure = activations_figure(layer_activations(net, x_test[0]), x_test[0])
-    figure = training_curves(net.history)                         # glassnet.apps.plotting
+    figure = training_curves(net.history)                         # glassnet.curves (net.plot_history())
+    figure = confusion_figure(confusion_matrix(y_test, predicted, 10), DIGITS)   # glassnet.apps.plotting
 """
 
 from __future__ import annotations
@@ -28,16 +29,14 @@ from glassnet.apps.activations import (
     first_conv,
     layer_activations,
 )
-from glassnet.apps.plotting import (
-    confusion_figure,
-    confusion_matrix,
-    per_class_accuracy,
-    training_curves,
-)
+from glassnet.apps.plotting import confusion_figure, confusion_matrix, per_class_accuracy
+from glassnet.apps.run_summary import run_section
+from glassnet.curves import shown_in_notebooks, training_curves
 from glassnet.errors import InputError, ShapeError
 from glassnet.extras import import_extra
 from glassnet.io.atomic import atomic_write
 from glassnet.io.files import check_output
+from glassnet.network.loop import BATCH_POINTS_CAP
 from glassnet.network.network import Network
 
 if TYPE_CHECKING:
@@ -54,6 +53,7 @@ pre { background: #f6f7f9; padding: 10px; border-radius: 6px; overflow-x: auto; 
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 td, th { padding: 3px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; }
 .note { color: #667085; font-style: italic; }
+table.run td { text-align: left; } table.run th { text-align: left; } code { font-size: 0.85rem; }
 """
 
 
@@ -113,7 +113,7 @@ def mistakes_figure(
             color="#b42318",
         )
     figure.suptitle(f"the {len(indices)} most confident mistakes" if len(indices) else "no mistakes")
-    return figure
+    return shown_in_notebooks(figure)
 
 
 def figure_data_uri(figure: Figure) -> str:
@@ -187,12 +187,14 @@ def build_report(
         "<h2>Layers</h2>",
         f"<pre>{html.escape(net.summary(sample.shape))}</pre>",
         "<h2>Training</h2>",
-        _image(training_curves(net.history), "training curves")
-        if net.history.get("loss")
-        else '<p class="note">No training history saved with this model.</p>',
+        *_curves(net.history),
+        *run_section(net),
         "<h2>Accuracy per class</h2>",
         _accuracy_table(matrix, class_names),
         _image(confusion_figure(matrix, class_names), "confusion matrix"),
+        '<p class="note">Confusion matrix: the count of test images in each (true, predicted) cell; the diagonal '
+        "(right answers) is gray, and only mistakes are coloured, on a log scale, so that rare and common "
+        "confusions both stand out.</p>",
         "<h2>Most confident mistakes</h2>",
         _image(mistakes_figure(x_test, y_test, outputs, class_names), "most confident mistakes"),
         "<h2>Learned filters of the first convolution</h2>",
@@ -208,6 +210,27 @@ def build_report(
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(parts) + "\n</body></html>\n"
     )
+
+
+def _curves(history: dict[str, list[float]]) -> list[str]:
+    """The training curves and what their points are, or a note for a model saved without a history."""
+    if not history.get("loss"):
+        return ['<p class="note">No training history saved with this model.</p>']
+    counts = history.get("batch_points") or []
+    if not counts:
+        note = (
+            "This model's history has no per-batch losses (saved by a glassnet before model file format 3, which "
+            "records them): the curves show one point per epoch."
+        )
+    else:
+        last = "the last " if len(counts) < len(history["loss"]) else ""
+        epochs = f"{last}{len(counts)} epoch{'s' if len(counts) > 1 else ''}"
+        note = (
+            f"Dots: the training loss of each batch ({len(history['batch_loss']):,} points over {epochs}; an epoch "
+            f"of more than {BATCH_POINTS_CAP} batches shows the means of runs of consecutive batches). Lines: the "
+            "mean per epoch, training and validation."
+        )
+    return [_image(training_curves(history), "training curves"), f'<p class="note">{note}</p>']
 
 
 def _epoch_section(epochs: dict[int, Network] | None) -> list[str]:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.io.atomic import atomic_write
+from glassnet.io.state import BATCH_LOSS, BATCH_POINTS
 from glassnet.network.network import Network
 
 MAX_RUNS = 100_000  # run numbers tried before giving up (a folder holding that many runs is a mistake)
@@ -95,8 +96,8 @@ class RunFolder:
         self.write_record()
 
     def write_history(self, history: dict[str, list[float]]) -> None:
-        """history.csv: epoch and every recorded metric, one row per epoch."""
-        keys = [key for key, values in history.items() if values]
+        """history.csv: epoch and every recorded per-epoch metric, one row per epoch (the per-batch losses are not)."""
+        keys = [key for key, values in history.items() if values and key not in (BATCH_LOSS, BATCH_POINTS)]
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["epoch", *keys])

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from glassnet.datasets.idx import DataFormatError
 from glassnet.errors import GlassnetError

@@ -5,8 +5,8 @@
       tulip/    ...
 
 The class names are the subfolder names, sorted; labels are their indices. Pictures (PNG, JPEG,
-BMP of any size, gray or colour) are read by the CLI's safe reader (glassnet.apps.imaging:
-explicit formats, a pixel limit, EXIF orientation) and resized by area averaging.
+BMP of any size, gray or colour) are read by the safe reader (glassnet.io.images: explicit
+formats, a pixel limit, EXIF orientation) and resized by area averaging.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 
 from glassnet.checks import check_count, check_fraction, check_seed
 from glassnet.errors import InputError, InputTypeError
+from glassnet.io.images import load_image, resize
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 COLORS = {"gray": 1, "rgb": 3}
@@ -171,8 +172,6 @@ def decode(path: Path, size: tuple[int, int], color: str) -> np.ndarray:
     Shapes:
         output (height, width, 1 or 3).
     """
-    from glassnet.apps.imaging import load_image, resize  # the CLI's safe reader; apps imports nothing from here
-
     image = load_image(path, color=color == "rgb").astype(np.float64)
     scale = 255.0 if image.max(initial=0) <= 255 else float(image.max())
     image = image / scale

@@ -12,6 +12,8 @@ Entries (each a .npy array in an uncompressed zip, read with allow_pickle=False)
                                 model: versions, threads, seed, data hashes, hyper-parameters,
                                 command; glassnet.network.card). Format 1 files, without it, load
                                 with an empty card.
+    Format 3 adds the per-batch history (history/batch_loss, history/batch_points); files of
+    formats 1 and 2 load as before, without it.
 
 The io wing never imports the network wing: glassnet.network.network registers the Network class
 here when it is imported (`register_network_class`), and loading builds that class.
@@ -50,8 +52,8 @@ from glassnet.io.state import TrainingState, check_training, state_entries
 from glassnet.layers import Layer
 from glassnet.optimizers import Optimizer
 
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3  # 3: the history may hold per-batch losses (glassnet.io.state), which format 2 readers refuse
+READABLE_VERSIONS = (1, 2, 3)
 HEADER_ENTRIES = ("format_version", "architecture", "training")
 CARD_ENTRY = "card"  # format 2 on, optional
 NONNEGATIVE_BUFFERS = {"running_var"}

@@ -7,7 +7,12 @@ training entries of model files and checkpoints (glassnet.io.model_file), which 
                                 keys per parameter), history (its keys), and, when fit had
                                 callbacks with state, callbacks ([{type, state}] of numbers)
     optimizer/<param>/<key>     the optimizer's state per parameter (velocity; m, v)
-    history/<key>               float64 per-epoch metrics (loss, accuracy, val_loss, ...)
+    history/<key>               float64 per-epoch metrics (loss, accuracy, val_loss, ...); since model
+                                file format 3 also history/batch_loss, the training loss of each batch
+                                (past 100 batches an epoch: means of consecutive ones), end to end,
+                                and history/batch_points, how many of those each epoch added (a file
+                                from before has neither; a run continued from it has them for its
+                                last epochs only)
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from glassnet.parameter import Parameter
 
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 HISTORY_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+BATCH_LOSS, BATCH_POINTS = "batch_loss", "batch_points"  # the per-batch history: flat, and its count per epoch
 NONNEGATIVE_STATE = {"v", "square_avg", "sum"}  # second moments: a negative one would give NaN steps
 
 
@@ -115,10 +121,11 @@ class TrainingState:
         rng_state = _checked_rng(info["rng"], where)
         history = {key: arrays[f"history/{key}"] for key in info["history"]}
         for key, values in history.items():
-            if values.ndim != 1 or values.dtype.kind != "f" or len(values) > info["epoch"]:
+            if values.ndim != 1 or values.dtype.kind != "f" or (len(values) > info["epoch"] and key != BATCH_LOSS):
                 raise ModelFileError(
                     f"{where}: history/{key} must be a float vector of at most {info['epoch']} entries"
                 )
+        _check_batch_history(history, where)
         if len(history["loss"]) != info["epoch"]:
             raise ModelFileError(
                 f"{where}: training.epoch is {info['epoch']} but history/loss has {len(history['loss'])}"
@@ -145,6 +152,27 @@ class TrainingState:
             restored.append(state)
         histories = {key: values.tolist() for key, values in history.items()}
         return cls(restored, info["optimizer"]["steps"], rng_state, histories, info.get("callbacks", []))
+
+
+def _check_batch_history(history: dict[str, np.ndarray], where: str) -> None:
+    """batch_points counts (whole numbers >= 0) adding up to batch_loss's length; both or neither.
+
+    Args:
+        history: the file's history arrays, each already a float vector.
+        where: the file, for messages.
+    """
+    if (BATCH_LOSS in history) != (BATCH_POINTS in history):
+        raise ModelFileError(f"{where}: history/{BATCH_LOSS} and history/{BATCH_POINTS} come together")
+    if BATCH_POINTS not in history:
+        return
+    counts = history[BATCH_POINTS]
+    if not (np.isfinite(counts).all() and (counts >= 0).all() and (counts == np.round(counts)).all()):
+        raise ModelFileError(f"{where}: history/{BATCH_POINTS} must hold whole numbers >= 0")
+    if counts.sum() != len(history[BATCH_LOSS]):
+        raise ModelFileError(
+            f"{where}: history/{BATCH_POINTS} adds up to {counts.sum():g} but history/{BATCH_LOSS} has "
+            f"{len(history[BATCH_LOSS])} values"
+        )
 
 
 def rng_to_json(state: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@
     {"fits": [ {                           # one entry per fit call, in order
          "environment": environment(),     # glassnet, NumPy, BLAS, Python, platform, threads, fast path
          "command": "glassnet train ...",  # sys.argv as one shell line
+         "date": "2026-12-02T08:45:00+00:00",  # when the fit started, UTC (cards from before have none)
          "seed": 0, "data": {"x": SHA-256, "y": ..., "samples": N}, "validation": {...} or None,
          "settings": {epochs, learning_rate, batch_size, shuffle, validation_split, callbacks, ...},
          "optimizer": {"type": ..., "config": ...}, "epochs_before": 0,
@@ -20,6 +21,7 @@ compares the weights bit for bit.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -134,6 +136,7 @@ def record_fit(
         {
             "environment": environment(),
             "command": shlex.join(sys.argv),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "seed": net.seed,
             "data": data_record(x, y),
             "validation": None if validation is None else data_record(*validation),

@@ -8,6 +8,11 @@ Divergence: the loss of every batch is checked (a Python float, so it costs noth
 infinity in a gradient reaches the loss at the next batch, and every parameter is checked once at
 the end of the epoch. On NaN or infinity the network goes back to a copy taken at the start of
 the epoch (parameters, layer buffers, training state) and DivergenceError is raised.
+
+Per-batch history: each batch's loss (a Python float the loop has anyway) is kept in a list; when
+the epoch completes, at most BATCH_POINTS_CAP points of it (means of consecutive batches past that)
+go to history["batch_loss"] and their count to history["batch_points"] (glassnet.io.state). Under
+MPI each process records the loss of its own share of the batch.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 from glassnet.augment import Augmentation
 from glassnet.augment import prepare as prepare_augment
 from glassnet.errors import DivergenceError
-from glassnet.io.state import TrainingState
+from glassnet.io.state import BATCH_LOSS, BATCH_POINTS, TrainingState
 from glassnet.metrics import to_labels
 from glassnet.network.data import Labelled, Streamed, TrainingData
 from glassnet.network.doctor import Doctor
@@ -43,7 +48,8 @@ if TYPE_CHECKING:
     from glassnet.network.distributed import Parallel
     from glassnet.network.network import Network
 
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", BATCH_LOSS, BATCH_POINTS)
+BATCH_POINTS_CAP = 100  # per-batch losses kept per epoch: a few hundred bytes an epoch in the model file
 
 
 @dataclass
@@ -103,7 +109,8 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
                 start = time.perf_counter()
                 hooks.epoch_begin(epoch)
                 progress.start_epoch(epoch)
-                logs = train_epoch(net, plan, data.train, run, epoch, hooks, tuner, progress)
+                losses: list[float] = []
+                logs = train_epoch(net, plan, data.train, run, epoch, hooks, tuner, progress, losses)
                 if data.validation is not None:
                     val = data.validation
                     scores = plan.evaluate(val.x, val.targets, val.labels, max(run.batch_size, 256))
@@ -112,6 +119,9 @@ def train(net: Network, plan: Plan, data: TrainingData, run: Run) -> None:
                 for key in HISTORY_KEYS:
                     if key in logs:
                         net.history[key].append(logs[key])
+                points = batch_points(losses)
+                net.history[BATCH_LOSS] += points
+                net.history[BATCH_POINTS].append(float(len(points)))
                 if run.verbose:
                     progress.write(epoch_line(epoch, run.last_epoch, logs))
                 if run.doctor is not None:
@@ -158,6 +168,7 @@ def train_epoch(
     hooks: CallbackList | None = None,
     tuner: ThreadTuner | None = None,
     progress: RunProgress | None = None,
+    losses: list[float] | None = None,
 ) -> dict[str, float]:
     """One pass over the data in mini-batches; returns the mean loss and accuracy of its batches.
 
@@ -170,6 +181,7 @@ def train_epoch(
         hooks: the callbacks' per-batch hooks (None: no callbacks).
         tuner: sets the BLAS threads of each batch and times it (None: leave them).
         progress: the run's progress bar (None: a silent one).
+        losses: where each batch's loss is appended (None: not kept).
     """
     if STOP.requested:  # pressed while the last epoch finished: stop before drawing anything
         raise KeyboardInterrupt(f"training stopped after epoch {epoch - 1}")
@@ -221,6 +233,8 @@ def train_epoch(
             if tuner is not None:
                 tuner.after_batch(time.perf_counter() - started, len(global_batch))
             hooks.batch_end(index - 1, value)
+            if losses is not None:
+                losses.append(float(value))
             total_loss += value * len(batch)
             seen += len(batch)
             if batch_labels is not None:
@@ -244,6 +258,14 @@ def train_epoch(
     if has_labels:
         logs["accuracy"] = correct_sum / seen_sum
     return logs
+
+
+def batch_points(losses: list[float], cap: int = BATCH_POINTS_CAP) -> list[float]:
+    """An epoch's batch losses as they are, or past cap of them the means of runs of ceil(len / cap) batches."""
+    size = math.ceil(len(losses) / cap)
+    if size <= 1:
+        return list(losses)
+    return [math.fsum(losses[i : i + size]) / len(losses[i : i + size]) for i in range(0, len(losses), size)]
 
 
 def augmented(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from glassnet.augment import Augmentation, check_augment
 from glassnet.checks import check_count, check_flag, check_positive, check_seed, first_non_finite
+from glassnet.curves import training_curves
 from glassnet.errors import DivergenceError, InputTypeError, NotReadyError
 from glassnet.io import model_file
 from glassnet.io.files import check_output
@@ -38,6 +39,9 @@ from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
 from glassnet.schedules import Schedule, check_schedule
 from glassnet.threads import get_threads
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Callback", "EpochFunction", "Network"]
 
@@ -298,6 +302,10 @@ class Network:
                 self.card, self.schedule, self.augment = card_before, schedule_before, augment_before
             raise
         return self
+
+    def plot_history(self, title: str = "") -> Figure:
+        """`history` as a matplotlib Figure: loss (each batch's too) and accuracy per epoch; needs glassnet[plot]."""
+        return training_curves(self.history, title)
 
     # Files --------------------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
-"""What fit prints: one tqdm bar over the whole run and one line of metrics when an epoch ends."""
+"""What fit prints: one tqdm.auto bar over the whole run (a widget in Jupyter) and one line per epoch."""
 
 from __future__ import annotations
 
 import sys
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 
 class RunProgress:

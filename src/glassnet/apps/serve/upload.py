@@ -1,6 +1,6 @@
 """The predict request's other forms: a PNG or JPEG file as the body, and the options (epoch, layers).
 
-A picture is decoded by glassnet.apps.imaging.read_picture, the reader of `glassnet predict`:
+A picture is decoded by glassnet.io.images.read_picture, the reader of `glassnet predict`:
 Pillow with an explicit list of formats, at most MAX_PIXELS pixels from the header, reduced to
 WORK_SIDE a side when larger. At most DECODERS uploads are decoded at once, so a burst of large
 pictures costs a bounded amount of memory.
@@ -19,10 +19,10 @@ from urllib.parse import parse_qs
 
 import numpy as np
 
-from glassnet.apps.imaging import read_picture
 from glassnet.apps.serve.api import Predictor, RequestError
 from glassnet.errors import InputError
 from glassnet.extras import MissingExtraError
+from glassnet.io.images import read_picture
 
 PICTURE_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}  # content type -> signature
 MAX_UPLOAD = 8 * 1024 * 1024  # bytes of an uploaded picture: a phone's JPEG photo fits
