@@ -67,6 +67,7 @@ def test_max_iter_is_the_number_of_epochs(iris):
     x, y = iris
     clf = GlassClassifier(max_iter=4, random_state=0).fit(x, y)
     assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 4 and len(clf.network_.history["loss"]) == 4
+    assert len(clf.network_.card["fits"]) == 1  # one Network.fit: epochs numbered 1..4 when verbose, one doctor
 
 
 def test_learning_rate_init_is_the_optimizers_rate(iris):

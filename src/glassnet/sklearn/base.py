@@ -18,6 +18,7 @@ from glassnet.layers import Layer
 from glassnet.network.network import Network
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.sklearn.architectures import Builder, build_layers, sample_shape
+from glassnet.sklearn.stopping import Score, StallRule
 
 try:
     from sklearn.utils.validation import validate_data
@@ -96,32 +97,16 @@ class GlassEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn is un
             )
             validation = (x_val, targets_val)
         network = self._network(x, n_outputs, rng)
-        curve: list[float] = []
-        scores: list[float] = []
-        best_loss, best_score, best_values, stalled = math.inf, -math.inf, None, 0
-        for _ in range(max_iter):
-            network.fit(x, targets, epochs=1)
-            curve.append(network.history["loss"][-1])
-            if validation is not None:  # MLPClassifier's rule: the validation score must beat the best by tol
-                scores.append(self._validation_score(network, *validation))
-                stalled = stalled + 1 if scores[-1] < best_score + self.tol else 0
-                if scores[-1] > best_score:
-                    best_score, best_values = scores[-1], [p.value.copy() for p in network.parameters()]
-            else:  # and without a validation set, the training loss must beat the best by tol
-                stalled = stalled + 1 if curve[-1] > best_loss - self.tol else 0
-                best_loss = min(best_loss, curve[-1])
-            if stalled > patience:
-                break
-        if best_values is not None:  # early stopping keeps the weights of the best validation score
-            for param, value in zip(network.parameters(), best_values, strict=True):
-                param.value = value
+        rule = StallRule(patience, float(self.tol), None if validation is None else self._scorer(*validation))
+        network.fit(x, targets, epochs=max_iter, validation_data=validation, callbacks=[rule])
+        rule.restore_best(network)  # early stopping keeps the weights of the best validation score
         self.network_ = network
         self.history_ = network.history
-        self.loss_curve_ = curve
-        self.n_iter_ = len(curve)
-        self.best_loss_ = None if self.early_stopping else best_loss
-        self.validation_scores_ = scores if self.early_stopping else None
-        self.best_validation_score_ = best_score if self.early_stopping else None
+        self.loss_curve_ = list(network.history["loss"])
+        self.n_iter_ = len(self.loss_curve_)
+        self.best_loss_ = None if self.early_stopping else rule.best_loss
+        self.validation_scores_ = rule.scores if self.early_stopping else None
+        self.best_validation_score_ = rule.best_score if self.early_stopping else None
 
     def _partial_fit(self, X: np.ndarray, targets: np.ndarray, n_outputs: int, first: bool) -> None:
         """One epoch over (X, targets), on a network built at the first call and kept after."""
@@ -201,8 +186,8 @@ class GlassEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn is un
         """Layers to append after the architecture's (the classifier's Softmax)."""
         return []
 
-    def _validation_score(self, network: Network, x: np.ndarray, targets: np.ndarray) -> float:
-        """The score that early stopping watches (accuracy, R^2) on the validation set."""
+    def _scorer(self, x: np.ndarray, targets: np.ndarray) -> Score:
+        """score(net, logs): what early stopping watches on the validation set (accuracy, R^2)."""
         raise NotImplementedError
 
 

@@ -9,8 +9,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
 from glassnet.layers import Layer, Softmax
-from glassnet.network.network import Network
 from glassnet.sklearn.base import GlassEstimator, validate_data
+from glassnet.sklearn.stopping import Score
 
 
 class GlassClassifier(ClassifierMixin, GlassEstimator):  # type: ignore[misc]  # scikit-learn is untyped
@@ -145,6 +145,6 @@ class GlassClassifier(ClassifierMixin, GlassEstimator):  # type: ignore[misc]  #
         """A Softmax, unless the architecture ends with one."""
         return [] if isinstance(layers[-1], Softmax) else [Softmax()]
 
-    def _validation_score(self, network: Network, x: np.ndarray, targets: np.ndarray) -> float:
-        """The accuracy on the validation set."""
-        return float(np.mean(network.predict(x).argmax(axis=1) == targets))
+    def _scorer(self, x: np.ndarray, targets: np.ndarray) -> Score:
+        """The validation accuracy, which fit has already computed into logs."""
+        return lambda net, logs: logs["val_accuracy"]

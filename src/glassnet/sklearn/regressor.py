@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
-from glassnet.network.network import Network
 from glassnet.sklearn.base import GlassEstimator, validate_data
+from glassnet.sklearn.stopping import Score
 
 
 class GlassRegressor(RegressorMixin, GlassEstimator):  # type: ignore[misc]  # scikit-learn is untyped
@@ -78,6 +78,6 @@ class GlassRegressor(RegressorMixin, GlassEstimator):  # type: ignore[misc]  # s
             )
         return targets
 
-    def _validation_score(self, network: Network, x: np.ndarray, targets: np.ndarray) -> float:
-        """R^2 on the validation set (averaged over targets)."""
-        return float(r2_score(targets, network.predict(x)))
+    def _scorer(self, x: np.ndarray, targets: np.ndarray) -> Score:
+        """R^2 on the validation set (averaged over the targets, as score)."""
+        return lambda net, logs: float(r2_score(targets, net.predict(x)))
