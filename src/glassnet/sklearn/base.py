@@ -34,7 +34,7 @@ __all__ = ["GlassEstimator", "validate_data"]
 class GlassEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn is untyped
     """The parameters and training loop of GlassClassifier and GlassRegressor (their docstrings say what each means).
 
-    Subclasses give `_LOSS`, `_last_layers()` and `_validation_score(network, x, targets)`.
+    Subclasses give `_LOSS`, `_last_layers(layers)` and `_scorer(x_val, targets_val)`.
     """
 
     _LOSS = "mse"
@@ -174,7 +174,7 @@ class GlassEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn is un
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         x = X.reshape(len(X), *sample_shape(self.input_shape, X.shape[1])).astype(np.float64)  # (n, *input_shape)
         network = self.network_
-        if network.dtype != np.float64:  # float32 products differ with a row's neighbours (docs in __init__.py)
+        if network.dtype != np.float64:  # float32 products vary with a row's neighbours: GlassClassifier's docstring
             network = copy.deepcopy(network)
             for param in network.parameters():
                 param.value = param.value.astype(np.float64)  # exact: every float32 is a float64
