@@ -18,10 +18,12 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def glassnet(*args: object, path_first: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `python -m glassnet ARGS`; path_first goes on the import path before glassnet's source."""
+def glassnet(
+    *args: object, path_first: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run `python -m glassnet ARGS`; path_first goes first on the import path; env adds variables."""
     paths = [str(p) for p in (path_first, SRC) if p is not None]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
         [sys.executable, "-m", "glassnet", *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout
     )

@@ -30,6 +30,7 @@ import shlex
 import sys
 import types
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,6 +65,13 @@ def environment() -> dict[str, Any]:
         "threads": {name: os.environ.get(name) for name in THREAD_VARIABLES},
         "fast_path": fast_enabled(),
     }
+
+
+def command_line() -> str:
+    """This process's command as one shell line; the glassnet command as `glassnet ARGS` wherever it is installed."""
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+    is_glassnet = program.name == "glassnet" or program.parts[-2:] == ("glassnet", "__main__.py")
+    return shlex.join(["glassnet", *sys.argv[1:]] if is_glassnet else sys.argv)
 
 
 def blas_kernel() -> str | None:
@@ -135,7 +143,7 @@ def record_fit(
     net.card.setdefault("fits", []).append(
         {
             "environment": environment(),
-            "command": shlex.join(sys.argv),
+            "command": command_line(),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "seed": net.seed,
             "data": data_record(x, y),
