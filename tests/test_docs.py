@@ -98,3 +98,14 @@ def test_relative_links_in_tutorial_and_layers_point_to_files() -> None:
     for path in [ROOT / "docs" / "tutorial.md", ROOT / "docs" / "layers.md"]:
         for target in link.findall(path.read_text(encoding="utf-8")):
             assert (path.parent / target.split("#")[0]).exists(), f"{path.name} links to missing {target}"
+
+
+def test_the_ten_lines_print_what_the_readme_states(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Ten lines of Python") :]
+    stated = re.search(r"prints `\{'loss': ([\d.]+), 'accuracy': ([\d.]+)\}`", section)
+    assert stated, "the Ten lines section states what the example prints"
+    run_blocks(python_blocks(ROOT / "README.md")[:1], monkeypatch, tmp_path)
+    printed = re.search(r"\{'loss': ([\d.]+), 'accuracy': ([\d.]+)\}", capsys.readouterr().out)
+    assert printed and float(printed[2]) == pytest.approx(float(stated[2]), abs=0.003)
+    assert float(printed[1]) == pytest.approx(float(stated[1]), abs=0.01)
