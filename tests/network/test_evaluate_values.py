@@ -100,3 +100,15 @@ def test_one_fused_softmax_cross_entropy_step_moves_the_weights_by_the_hand_grad
     net.fit(X, LABELS, epochs=1, batch_size=3, shuffle=False)
     np.testing.assert_allclose(net.layers[0].weight.value, np.eye(2) - grad_w, rtol=1e-12)
     np.testing.assert_allclose(net.layers[0].bias.value, -grad_b, rtol=1e-12)
+
+
+def test_predict_and_evaluate_choose_a_batch_that_fits_the_inference_budget() -> None:
+    from glassnet.io.limits import INFERENCE_BATCHES, INFERENCE_ELEMENTS, inference_batch
+
+    mlp = [gn.Flatten(), gn.Dense(784, 128), gn.ReLU(), gn.Dense(128, 10)]
+    assert inference_batch(mlp, (28, 28, 1)) == INFERENCE_BATCHES[1]  # ~1,700 elements a sample: the most
+    wide = [gn.Conv2D(1, 64, 3, padding="same"), gn.ReLU()]  # ~150,000 elements a sample
+    assert INFERENCE_BATCHES[0] <= inference_batch(wide, (28, 28, 1)) < INFERENCE_ELEMENTS // 100_000
+    assert inference_batch(mlp, (28, 28, 1), 7) == 7
+    with pytest.raises(gn.InputError, match="batch_size"):
+        inference_batch(mlp, (28, 28, 1), 0)

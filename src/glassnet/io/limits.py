@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glassnet.checks import check_count
 from glassnet.errors import GlassnetError
 from glassnet.functional import output_size, resolve_padding
 from glassnet.layers.base import Layer, Shape
@@ -92,6 +93,32 @@ def forward_elements(layers: Sequence[Layer], input_shape: Shape) -> int:
         total += math.prod(d or 1 for d in output) + _workspace(layer, shape, output)
         shape = output
     return total
+
+
+INFERENCE_ELEMENTS = 1 << 23  # elements of one inference batch's forward pass: 32 MiB of float32
+INFERENCE_BATCHES = (32, 1024)  # the fewest and most samples of one inference batch
+
+
+def inference_batch(layers: Sequence[Layer], input_shape: Shape, batch_size: object = None) -> int:
+    """Samples per forward pass of predict and evaluate: batch_size checked, or (None) as many as fit
+    INFERENCE_ELEMENTS, within INFERENCE_BATCHES.
+
+    Larger batches let BLAS run at speed (an MLP predicts 1.5x faster in batches of 1000 than of
+    256); the budget keeps a convolutional network's workspace small.
+
+    Args:
+        layers: the network's layers.
+        input_shape: one sample's shape.
+        batch_size: what the caller asked for, or None.
+    """
+    if batch_size is not None:
+        return check_count(batch_size, "batch_size")
+    fewest, most = INFERENCE_BATCHES
+    try:
+        elements = forward_elements(layers, input_shape)
+    except ValueError:  # shapes that do not chain: the forward pass will say where, with its fix
+        return fewest
+    return max(fewest, min(most, INFERENCE_ELEMENTS // max(elements, 1)))
 
 
 def check_network_size(

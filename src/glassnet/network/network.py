@@ -15,7 +15,7 @@ from glassnet.curves import training_curves
 from glassnet.errors import DivergenceError, InputTypeError, NotReadyError
 from glassnet.io import model_file
 from glassnet.io.files import check_output
-from glassnet.io.limits import DEFAULT_LIMITS, Limits
+from glassnet.io.limits import DEFAULT_LIMITS, Limits, inference_batch
 from glassnet.io.onnx_export import export_onnx
 from glassnet.io.onnx_import import load_onnx
 from glassnet.io.resume import resume_training
@@ -153,12 +153,12 @@ class Network:
 
     # Running ------------------------------------------------------------------------------------
 
-    def predict(self, x: object, batch_size: int = 256) -> np.ndarray:
-        """Outputs of the last layer for every sample, computed batch by batch in inference mode."""
-        batch_size = check_count(batch_size, "batch_size")
+    def predict(self, x: object, batch_size: int | None = None) -> np.ndarray:
+        """Outputs of the last layer for every sample, batch by batch in inference mode (None: a batch of
+        up to 1024 samples that fits 32 MiB, glassnet.io.limits.inference_batch)."""
         x, _ = network_inputs(self, x)
         self.input_shape = tuple(x.shape[1:])
-        out = self._plan().predict(x, batch_size)
+        out = self._plan().predict(x, inference_batch(self.layers, x.shape[1:], batch_size))
         bad = first_non_finite(out)
         if bad is not None:
             raise overflow_error(
@@ -166,12 +166,13 @@ class Network:
             )
         return out
 
-    def evaluate(self, x: object, y: object, batch_size: int = 256) -> dict[str, float]:
-        """{"loss": mean loss, "accuracy": ...} over (x, y), in inference mode."""
+    def evaluate(self, x: object, y: object, batch_size: int | None = None) -> dict[str, float]:
+        """{"loss": mean loss, "accuracy": ...} over (x, y), in inference mode (batch_size as predict's)."""
         self._require_loss()
-        batch_size = check_count(batch_size, "batch_size")
         data = labelled(self, x, y)
-        return self._plan().evaluate(data.x, data.targets, data.labels, batch_size)
+        return self._plan().evaluate(
+            data.x, data.targets, data.labels, inference_batch(self.layers, data.x.shape[1:], batch_size)
+        )
 
     def check_gradients(
         self, x: object, y: object, *, training: bool = False, max_elements: int = 500
