@@ -66,6 +66,19 @@ def fuse(layers: Sequence[Layer]) -> list[Step]:
     return steps
 
 
+def leading_layers(layers: Sequence[Layer]) -> list[Layer]:
+    """The layers whose input gradient training never needs: glassnet's parameter-free layers at the
+    start (Flatten, activations, pooling) and the first layer after them (a Dense: 1/3 of an MLP's
+    backward products is the input gradient nothing reads). A layer used again later is left out.
+    """
+    leading: list[Layer] = []
+    for layer in layers:
+        leading.append(layer)
+        if layer.parameters() or not type(layer).__module__.startswith("glassnet.layers."):
+            break  # parameters, or a custom layer (it may update weights of its own in backward)
+    return [layer for layer in leading if all(layer is not other for other in layers[len(leading) :])]
+
+
 class Plan:
     """The steps that run a network's layers, for training (to the loss) and for predictions.
 
@@ -97,8 +110,8 @@ class Plan:
     def _set_training(self, training: bool) -> None:
         for layer in self.layers:
             layer.training = training
-        if self.layers and self.layers[0] not in self.layers[1:]:  # nobody needs dLoss/dData in fit
-            self.layers[0].needs_input_grad = not training
+        for layer in leading_layers(self.layers):  # nobody needs dLoss/dData in fit
+            layer.needs_input_grad = not training
 
     # One batch ----------------------------------------------------------------------------------
 
@@ -121,9 +134,11 @@ class Plan:
         return cast(CrossEntropy, loss).loss_from_logits(targets, out) if self.from_logits else loss(targets, out)
 
     def backward(self, grad: np.ndarray) -> None:
-        """Back through every step: each layer's parameter gradients are set."""
+        """Back through the steps: each layer's parameter gradients are set."""
         for step in reversed(self.loss_steps):
-            grad = step.backward(grad)  # type: ignore[assignment]  # None only from the first layer
+            grad = step.backward(grad)  # type: ignore[assignment]
+            if grad is None:  # from the last of leading_layers: the steps before it hold no parameters
+                return
 
     def _loss(self) -> Loss:
         if self.loss is None:
