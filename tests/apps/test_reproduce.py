@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from threadpoolctl import threadpool_info
 import glassnet as gn
 from glassnet.apps.reproduce import reproduce
 from glassnet.io.model_file import FORMAT_VERSION
+from glassnet.network import card as card_module
 from glassnet.network.card import array_hash, weights_hash
 from glassnet.threads import replaying
 
@@ -172,3 +174,17 @@ def test_a_new_fit_drops_the_evaluation_of_the_old_weights() -> None:
     net.card["evaluation"] = {"data": "MNIST test images", "images": 10, "accuracy": 0.5, "loss": 1.0, "seconds": 1}
     net.fit(X_TRAIN[:64], Y_TRAIN[:64], epochs=1)
     assert "evaluation" not in net.card
+
+
+def test_a_checkpoint_written_while_training_holds_the_data_hashes(tmp_path: Path, monkeypatch) -> None:
+    """The hashes are computed on a thread while training starts: every save waits for them."""
+    hash_data = card_module._hash_data
+    monkeypatch.setattr(card_module, "_hash_data", lambda *args: time.sleep(0.5) or hash_data(*args))  # slow data
+    saved_mid_fit: list[dict] = []
+    checkpoint = tmp_path / "ckpt.npz"
+    spy = gn.callbacks.LambdaCallback(  # epoch 2 begins after epoch 1's checkpoint was written
+        on_epoch_begin=lambda epoch, logs: saved_mid_fit.append(gn.Network.load(checkpoint).card) if epoch == 2 else 0
+    )
+    small_net().fit(X_TRAIN[:96], Y_TRAIN[:96], epochs=2, checkpoint=checkpoint, callbacks=[spy])
+    first = saved_mid_fit[0]["fits"][-1]  # the checkpoint of epoch 1, read while the fit still ran
+    assert first["data"]["x"] == array_hash(X_TRAIN[:96]) and first["data"]["y"] == array_hash(Y_TRAIN[:96])

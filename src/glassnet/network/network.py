@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,7 +23,7 @@ from glassnet.io.resume import resume_training
 from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
-from glassnet.network.card import card_settings, record_fit
+from glassnet.network.card import card_complete, card_settings, record_fit
 from glassnet.network.data import labelled, network_inputs, prepare
 from glassnet.network.diagnoses import Diagnosis
 from glassnet.network.distributed import strategy
@@ -97,6 +98,7 @@ class Network:
         self.callback_states: list[dict[str, Any]] = []  # the callbacks' states after the last epoch, for checkpoints
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
         self.card: dict[str, Any] = {"fits": []}  # what made this model, one record per fit (network/card.py)
+        self.card_hashing: threading.Thread | None = None  # the last fit's data hashes, until they are in
         self.diagnoses: list[Diagnosis] = []  # the training doctor's findings in the last fit (network/doctor.py)
         for layer in layers:
             self.add(layer)
@@ -258,7 +260,7 @@ class Network:
         clip = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "1.0")
         augment = check_augment(augment)
         parallel = strategy(check_flag(distributed, "distributed"))
-        before, card_before = CallState(self), copy.deepcopy(self.card)
+        before, card_before = CallState(self), copy.deepcopy(card_complete(self))
         schedule_before, augment_before = self.schedule, self.augment
         try:
             data = prepare(self, x, y, validation_data, validation_split)
@@ -296,7 +298,9 @@ class Network:
                 doctor=watcher,
             )
             train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
+            card_complete(self)
         except Exception as error:
+            card_complete(self)
             # A failed call changes nothing; a divergence after complete epochs keeps them (documented).
             if not isinstance(error, DivergenceError) or len(self.history["loss"]) == before.epochs:
                 before.restore(self)
@@ -318,6 +322,7 @@ class Network:
                 file keeps its permission bits; a symbolic link is followed (its target is
                 replaced, the link stays); a folder, device or FIFO there is refused, never replaced.
         """
+        card_complete(self)  # the data hashes of a fit still running (a callback saving) are in first
         model_file.save_network(self, path)
         return self
 
