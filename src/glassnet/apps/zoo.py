@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from glassnet.apps.architectures import article_cnn, article_mlp, cnn, lenet, mlp, speedrun
 from glassnet.augment import Augmentation, RandomAffine, build_augmentation
 from glassnet.checks import check_count, check_fraction, check_positive
 from glassnet.errors import InputError
@@ -16,17 +17,7 @@ from glassnet.io.files import read_regular_bytes
 from glassnet.io.json_schema import SchemaError, packaged_schema, validate
 from glassnet.io.limits import DEFAULT_LIMITS, Limits, NetworkTooLargeError, check_network_size
 from glassnet.io.schema import build_layer
-from glassnet.layers import (
-    BatchNorm,
-    Conv2D,
-    Dense,
-    Flatten,
-    Layer,
-    MaxPool2D,
-    ReLU,
-    Softmax,
-    Tanh,
-)
+from glassnet.layers import Conv2D, Dense, Layer
 from glassnet.losses import CrossEntropy
 from glassnet.network.network import Network
 from glassnet.optimizers import NAMED as OPTIMIZERS
@@ -174,49 +165,6 @@ def adapt(layers: list[Layer], channels: int, classes: int) -> list[Layer]:
     return layers
 
 
-# The architectures, one layer block per line. fmt: off keeps them in the shape of the network.
-# fmt: off
-def cnn() -> list[Layer]:
-    return [
-        Conv2D(1, 16, 5), BatchNorm(16), ReLU(), MaxPool2D(),   # -> (N, 12, 12, 16)
-        Conv2D(16, 32, 5), BatchNorm(32), ReLU(), MaxPool2D(),  # -> (N, 4, 4, 32)
-        Flatten(), Dense(512, 128), ReLU(),
-        Dense(128, 10), Softmax(),
-    ]
-
-
-def speedrun() -> list[Layer]:
-    return [
-        Conv2D(1, 24, 5), ReLU(), MaxPool2D(),   # -> (N, 12, 12, 24); ReLU then pool: one fused step
-        Conv2D(24, 32, 3), ReLU(), MaxPool2D(),  # -> (N, 5, 5, 32)
-        Flatten(), Dense(800, 256), ReLU(),
-        Dense(256, 10), Softmax(),
-    ]
-
-
-def mlp() -> list[Layer]:
-    return [Flatten(), Dense(784, 128), ReLU(), Dense(128, 10), Softmax()]
-
-
-def lenet() -> list[Layer]:
-    return [
-        Conv2D(1, 6, 5, padding=2), ReLU(), MaxPool2D(),  # -> (N, 14, 14, 6)
-        Conv2D(6, 16, 5), ReLU(), MaxPool2D(),            # -> (N, 5, 5, 16)
-        Flatten(), Dense(400, 120), ReLU(),
-        Dense(120, 84), ReLU(),
-        Dense(84, 10), Softmax(),
-    ]
-
-
-def article_mlp() -> list[Layer]:
-    return [Flatten(), Dense(784, 100), Tanh(), Dense(100, 50), Tanh(), Dense(50, 10), Tanh()]
-
-
-def article_cnn() -> list[Layer]:
-    return [Conv2D(1, 1, 3), Tanh(), Flatten(), Dense(26 * 26, 100), Tanh(), Dense(100, 10), Tanh()]
-# fmt: on
-
-
 REGISTRY: dict[str, ModelEntry] = {
     entry.name: entry
     for entry in (
@@ -254,6 +202,7 @@ REGISTRY: dict[str, ModelEntry] = {
             batch_size=128,
             schedule="onecycle",
             augment=RandomAffine(shift=0.1, rotation=10.0, scale=0.1),
+            validation_split=0.0,
         ),
         ModelEntry("mlp", "Dense 784-128-10, ReLU; Adam", mlp, epochs=5, batch_size=64),
         ModelEntry(
