@@ -163,3 +163,25 @@ def test_register_layer_refuses_built_in_names_and_non_layers() -> None:
     gn.register_layer(name="Taken")(Sine)
     with pytest.raises(gn.errors.InputError, match="already registered"):
         gn.register_layer(name="Taken")(Other)
+
+
+def test_summary_shows_a_custom_layers_output_shape_from_one_zero_sample() -> None:
+    class Doubler(gn.Layer):
+        """Repeats its features twice: (N, F) -> (N, 2F); declares no output_shape."""
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return np.concatenate([x, x], axis=1)
+
+        def backward(self, grad: np.ndarray) -> np.ndarray:
+            half = grad.shape[1] // 2
+            return grad[:, :half] + grad[:, half:]
+
+    class Picky(Doubler):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            raise ValueError("only real data")
+
+    net = gn.Network().add(gn.Flatten()).add(gn.Dense(4, 3)).add(Doubler()).add(gn.Dense(6, 2)).add(Picky())
+    rows = net.summary((2, 2, 1)).splitlines()
+    assert "(N, 6)" in next(row for row in rows if row.startswith("Doubler()"))
+    assert next(row for row in rows if row.startswith("Picky()")).split()[1] == "?"  # its forward refused
+    assert "(N, 6)" in net._repr_html_()

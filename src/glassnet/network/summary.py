@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import html
+import math
 from typing import TYPE_CHECKING
 
-from glassnet.layers.base import Shape
+import numpy as np
+
+from glassnet.layers.base import Layer, Shape
 
 if TYPE_CHECKING:
     from glassnet.network.network import Network
@@ -18,9 +21,40 @@ def format_shape(shape: Shape | None) -> str:
     return "(" + ", ".join("?" if d is None else str(d) for d in ("N", *shape)) + ")"
 
 
+PROBE_ELEMENTS = 1 << 20  # a custom layer's shape is probed on one sample of at most this many values
+
+
+def summary_shapes(net: Network, input_shape: Shape | None) -> list[Shape | None]:
+    """Each layer's output shape as layer_shapes gives it, and a custom layer's that it cannot give
+    (its output_shape returns None) from its forward on one zero sample, when that works."""
+    shapes: list[Shape | None] = []
+    shape = input_shape
+    for layer in net.layers:
+        output = layer.output_shape(shape)
+        shape = output if output is not None else _probe(layer, shape)
+        shapes.append(shape)
+    return shapes
+
+
+def _probe(layer: Layer, input_shape: Shape | None) -> Shape | None:
+    """A custom layer's output shape for one zero sample (in inference mode), or None."""
+    custom = not type(layer).__module__.startswith("glassnet.")
+    known = input_shape is not None and all(d is not None for d in input_shape)
+    if not custom or not known or math.prod(input_shape) > PROBE_ELEMENTS:  # type: ignore[arg-type]
+        return None
+    training, layer.training = layer.training, False
+    try:
+        out = np.asarray(layer.forward(np.zeros((1, *input_shape), dtype=np.float32)))  # type: ignore[misc]
+    except Exception:  # the layer's own limits: the shape stays unknown
+        return None
+    finally:
+        layer.training = training
+    return tuple(out.shape[1:]) if out.ndim >= 1 and len(out) == 1 else None
+
+
 def summary_table(net: Network, input_shape: Shape | None) -> str:
     """Layer, output shape and parameter count per row, then the total."""
-    shapes = net.layer_shapes(input_shape)
+    shapes = summary_shapes(net, input_shape)
     rows = [("Layer", "Output shape", "Parameters")]
     if input_shape is not None:
         rows.append(("Input", format_shape(input_shape), ""))
@@ -36,7 +70,7 @@ def summary_table(net: Network, input_shape: Shape | None) -> str:
 
 def summary_html(net: Network, input_shape: Shape | None) -> str:
     """The summary as an HTML table (Jupyter shows a Network with it)."""
-    shapes = net.layer_shapes(input_shape)
+    shapes = summary_shapes(net, input_shape)
     rows = [] if input_shape is None else [("Input", format_shape(input_shape), "")]
     rows += [
         (repr(layer), format_shape(shape), f"{sum(p.size for p in layer.parameters()):,}")
