@@ -220,3 +220,24 @@ def test_a_model_file_shows_the_test_accuracy_glassnet_train_recorded_in_its_car
             bad.server_close()
     finally:
         net.card.pop("evaluation")
+
+
+def test_a_folder_models_upload_is_read_as_glassnet_predict_reads_it(net, tmp_path) -> None:
+    """A model trained on an image folder takes pictures resized whole, not made MNIST-like."""
+    from glassnet.apps.data import read_images
+
+    net.class_names = ["circle", "square", "triangle", "a", "b", "c", "d", "e", "f", "g"]
+    server = start(net)
+    try:
+        picture = np.full((60, 90), 230, dtype=np.uint8)
+        picture[15:45, 30:60] = 20  # a dark square on light paper
+        (tmp_path / "square.png").write_bytes(encode(picture, "PNG"))
+        status, answer = upload(server, (tmp_path / "square.png").read_bytes(), "image/png", "?layers=0")
+        assert status == 200, answer
+        expected = read_images([str(tmp_path / "square.png")], net)[0]  # (28, 28, 1), as glassnet predict reads it
+        np.testing.assert_array_equal(np.array(answer["input"], dtype=np.float32)[..., None], expected)
+        assert not np.array_equal(expected, to_mnist(picture))  # the digit path would read it otherwise
+    finally:
+        net.class_names = None
+        server.shutdown()
+        server.server_close()

@@ -172,7 +172,21 @@ def decode(path: Path, size: tuple[int, int], color: str) -> np.ndarray:
     Shapes:
         output (height, width, 1 or 3).
     """
-    image = load_image(path, color=color == "rgb").astype(np.float64)
+    return picture_input(load_image(path, color=color == "rgb"), size, color)
+
+
+def picture_input(image: np.ndarray, size: tuple[int, int], color: str) -> np.ndarray:
+    """A decoded picture as a folder model takes it: scaled to [0, 1], gray or RGB, resized (no cropping).
+
+    Args:
+        image: as the image reader gives it: (H, W) gray, (H, W, 3) RGB or (H, W, 4) RGBA, any range.
+        size: (height, width).
+        color: "gray" or "rgb".
+
+    Shapes:
+        output (height, width, 1 or 3).
+    """
+    image = image.astype(np.float64)
     scale = 255.0 if image.max(initial=0) <= 255 else float(image.max())
     image = image / scale
     if image.ndim == 2:

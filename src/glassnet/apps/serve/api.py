@@ -11,7 +11,9 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from glassnet.apps.activations import MAX_CHANNELS, MAX_UNITS, LayerActivation, layer_activations
+from glassnet.apps.data import is_digit_model
 from glassnet.apps.imaging import FIELD, resize, to_mnist
+from glassnet.datasets.folder import picture_input
 from glassnet.errors import GlassnetError, InputError
 from glassnet.io.limits import DEFAULT_LIMITS, NetworkTooLargeError, check_network_size
 from glassnet.network.network import Network
@@ -171,6 +173,7 @@ class Predictor:
         names = net.class_names
         fits = names is not None and len(names) == classes
         self.class_names = list(names) if names is not None and fits else [str(k) for k in range(classes)]
+        self.digits = is_digit_model(net)  # else a folder's model: pictures resized whole, as it was trained
         self.lock = threading.Lock()
         self.blas = ThreadpoolController()
         self.predict(np.zeros(INPUT_SHAPE, dtype=np.float32), preprocess=False)  # compile and warm up now
@@ -179,14 +182,15 @@ class Predictor:
         """The prediction, class scores, 28x28 input and (unless layers=False) layer activations for one image.
 
         Args:
-            image: a drawing or picture (H, W[, C]) made MNIST-like by imaging.to_mnist, or with
+            image: a drawing or picture (H, W[, C]) made MNIST-like by imaging.to_mnist (a folder's
+                model: resized whole, as `glassnet predict` reads pictures for it), or with
                 preprocess=False an input (28, 28, 1) as the network takes it.
             layers: include "layers", each layer's activations (most of an answer's size).
         """
         start = time.perf_counter()
         if preprocess:
             try:
-                image = to_mnist(image)  # (28, 28, 1)
+                image = to_mnist(image) if self.digits else picture_input(image, (FIELD, FIELD), "gray")  # (28, 28, 1)
             except (GlassnetError, ValueError) as error:
                 raise RequestError(422, str(error)) from None
         with self.lock, self.blas.limit(limits=1, user_api="blas"):
