@@ -19,7 +19,8 @@ Args (command line):
     --max-children: parallel mutant workers (default 1: the machine is shared).
     --fresh: delete the module's work folder first (needed after editing the module itself).
     --report: print the per-module table from the work folders and exit.
-    --survivors: print the diff of every surviving mutant of the given modules and exit.
+    --survivors: print the changed lines of every surviving mutant of the given modules and exit.
+    --brief: print, per function, the numbers of the surviving mutants of the given modules and exit.
 """
 
 from __future__ import annotations
@@ -40,8 +41,17 @@ WORK = ROOT / ".mutation"
 # Keep each list to the tests that exercise the module directly; the full suite is too slow per mutant.
 # Tests written to kill survivors are named tests/**/test_*_mutants.py and listed with their module.
 MODULE_TESTS: dict[str, list[str]] = {
-    "src/glassnet/optimizers.py": ["tests/core/test_optimizer_steps.py", "tests/core/test_optimizer_torch.py"],
-    "src/glassnet/losses.py": ["tests/core/test_loss_values.py", "tests/layers/test_gradients.py"],
+    "src/glassnet/optimizers.py": [
+        "tests/core/test_optimizer_steps.py",
+        "tests/core/test_optimizer_torch.py",
+        "tests/network/test_network.py",
+        "tests/io/test_io.py",
+    ],
+    "src/glassnet/losses.py": [
+        "tests/core/test_loss_values.py",
+        "tests/layers/test_gradients.py",
+        "tests/network/test_network.py",
+    ],
     "src/glassnet/schedules.py": [
         "tests/core/test_schedules.py",
         "tests/core/test_schedules_mutants.py",
@@ -72,7 +82,12 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/layers/test_gradients.py",
         "tests/layers/test_torch_parity.py",
     ],
-    "src/glassnet/io/atomic.py": ["tests/io/test_io.py", "tests/io/test_checkpoint.py"],
+    "src/glassnet/io/atomic.py": [
+        "tests/io/test_io.py",
+        "tests/io/test_checkpoint.py",
+        "tests/io/test_hostile_files.py",
+        "tests/datasets/test_idx.py",
+    ],
     "src/glassnet/network/loop.py": [
         "tests/network/test_network.py",
         "tests/network/test_fit_options.py",
@@ -186,6 +201,19 @@ def survivors(path: str) -> None:
             print(f"# {name}: {status}", *changed, sep="\n")
 
 
+def brief(path: str) -> None:
+    """Print one line per function: the numbers of its mutants that no test killed, by status."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for name, status in statuses(path).items():
+        if status not in KILLED:
+            function, _, number = name.removeprefix(dotted(path) + ".").rpartition("__mutmut_")
+            # mutmut names a method xǁClassǁname and a function x_name
+            readable = function[2:] if function.startswith("x_") else function[1:].replace("ǁ", ".").lstrip(".")
+            grouped.setdefault((readable, status), []).append(number)
+    for (function, status), numbers in sorted(grouped.items()):
+        print(f"- `{function}` {status}: {', '.join(sorted(numbers, key=int))}")
+
+
 def run(path: str, max_children: int, fresh: bool) -> int:
     """Run mutmut on one module in its work folder; return mutmut's exit status.
 
@@ -210,10 +238,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--survivors", action="store_true")
+    parser.add_argument("--brief", action="store_true")
     args = parser.parse_args(argv)
     paths = list(MODULE_TESTS) if args.modules in ([], ["all"]) else [resolve(name) for name in args.modules]
     if args.report:
         report(paths)
+        return 0
+    if args.brief:
+        for path in paths:
+            print(f"### {path}")
+            brief(path)
         return 0
     if args.survivors:
         for path in paths:
