@@ -1,0 +1,41 @@
+"""The training loop: the divergence message, the inputs it scans, the stop flag (unchecked until mutation testing)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import glassnet as gn
+from glassnet.network.loop import _diverged, _inputs
+
+
+def test_the_divergence_message_says_where_what_was_kept_and_what_to_try() -> None:
+    net = gn.Network(learning_rate=0.5)
+    error = _diverged(net, np.array([[1000.5]]), "the loss became nan", 2, 3, 4, 0.5)
+    assert str(error) == (
+        "training diverged at epoch 2, batch 3/4: the loss became nan (the last finite batch loss was 0.5); "
+        "the network is back at its weights after epoch 1: lower the learning rate (now 0.5), "
+        "e.g. fit(..., learning_rate=0.05), or scale the inputs (the largest |x| is 1e+03) e.g. to [0, 1]"
+    )
+    assert (error.epoch, error.batch, error.last_loss) == (2, 3, 0.5)
+
+
+def test_inputs_up_to_a_thousand_get_no_scaling_hint() -> None:
+    error = _diverged(gn.Network(learning_rate=0.5), np.array([[-1000.0]]), "the loss became nan", 1, 3, 4, None)
+    assert str(error) == (
+        "training diverged at epoch 1, batch 3/4: the loss became nan (no batch had a finite loss); "
+        "the network is back at its initial weights: lower the learning rate (now 0.5), "
+        "e.g. fit(..., learning_rate=0.05)"
+    )
+
+
+def test_a_dataset_object_is_scanned_through_its_last_batch_or_a_zero() -> None:
+    last = np.ones((2, 3))
+    assert _inputs(object(), last) is last  # type: ignore[arg-type]
+    np.testing.assert_array_equal(_inputs(object(), np.zeros(0)), np.zeros(1))  # type: ignore[arg-type]
+
+
+def test_fit_leaves_stop_training_false() -> None:
+    net = gn.Network(epochs=1, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse")
+    net.stop_training = True
+    net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32))
+    assert net.stop_training is False
