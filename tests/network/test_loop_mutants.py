@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import glassnet as gn
 from glassnet.network.loop import _diverged, _inputs
+from glassnet.network.progress import RunProgress
 
 
 def test_the_divergence_message_says_where_what_was_kept_and_what_to_try() -> None:
@@ -39,3 +41,42 @@ def test_fit_leaves_stop_training_false() -> None:
     net.stop_training = True
     net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32))
     assert net.stop_training is False
+
+
+class Recording:
+    """A dataset object that records the indices of each batch it is asked for."""
+
+    def __init__(self, count: int) -> None:
+        self.x = np.arange(count * 2, dtype=np.float32).reshape(count, 2) / count  # (count, 2)
+        self.y = np.ones((count, 1), dtype=np.float32)
+        self.asked: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.asked.append(np.array(index))
+        return self.x[index], self.y[index]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_shuffle_decides_the_order_of_the_samples(shuffle: bool) -> None:
+    data = Recording(20)
+    gn.Network(epochs=1, batch_size=4, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse").fit(data, shuffle=shuffle)
+    visited = np.concatenate(data.asked[-5:])  # the epoch's 5 batches
+    np.testing.assert_array_equal(np.sort(visited), np.arange(20))
+    assert np.array_equal(visited, np.arange(20)) != shuffle
+
+
+def test_every_batch_advances_the_runs_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[bool] = []
+    update = RunProgress.update
+
+    def recording(self: RunProgress, images: int, loss: float, accuracy: float | None) -> None:
+        shown.append(self.bar is not None)
+        update(self, images, loss, accuracy)
+
+    monkeypatch.setattr(RunProgress, "update", recording)
+    net = gn.Network(epochs=1, batch_size=4, verbose=1, seed=0).add(gn.Dense(2, 1)).use("mse")
+    net.fit(np.ones((12, 2), dtype=np.float32), np.ones((12, 1), dtype=np.float32))
+    assert shown == [True, True, True]
