@@ -60,12 +60,12 @@ class Recording:
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_shuffle_decides_the_order_of_the_samples(shuffle: bool) -> None:
-    data = Recording(20)
+def test_every_sample_is_visited_once_in_the_order_shuffle_asks_for(shuffle: bool) -> None:
+    data = Recording(21)  # 6 batches of 4, the last one of a single sample
     gn.Network(epochs=1, batch_size=4, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse").fit(data, shuffle=shuffle)
-    visited = np.concatenate(data.asked[-5:])  # the epoch's 5 batches
-    np.testing.assert_array_equal(np.sort(visited), np.arange(20))
-    assert np.array_equal(visited, np.arange(20)) != shuffle
+    visited = np.concatenate(data.asked[-6:])  # the epoch's 6 batches
+    np.testing.assert_array_equal(np.sort(visited), np.arange(21))
+    assert np.array_equal(visited, np.arange(21)) != shuffle
 
 
 def test_every_batch_advances_the_runs_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
