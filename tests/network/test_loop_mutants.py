@@ -80,3 +80,32 @@ def test_every_batch_advances_the_runs_progress_bar(monkeypatch: pytest.MonkeyPa
     net = gn.Network(epochs=1, batch_size=4, verbose=1, seed=0).add(gn.Dense(2, 1)).use("mse")
     net.fit(np.ones((12, 2), dtype=np.float32), np.ones((12, 1), dtype=np.float32))
     assert shown == [True, True, True]
+
+
+def test_epoch_metrics_are_means_over_every_sample_and_batches_report_their_own() -> None:
+    # A network without parameters: every batch sees the same function, so the epoch's loss and
+    # accuracy must be those of the whole data set, whatever the (4, 4, 1) batch sizes.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(9, 3)), rng.integers(0, 3, size=9)
+    batch_losses: list[float] = []
+    record = gn.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batch_losses.append(logs["loss"]))
+    net = gn.Network(epochs=1, batch_size=4, verbose=0, seed=0).add(gn.Softmax()).use("cross_entropy")
+    net.fit(x, y, shuffle=False, callbacks=[record])
+    log_p = x - x.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    per_sample = -log_p[np.arange(9), y]
+    assert net.history["loss"][0] == pytest.approx(per_sample.mean(), rel=1e-9)
+    assert net.history["accuracy"][0] == np.mean(x.argmax(axis=1) == y)
+    np.testing.assert_allclose(batch_losses, [per_sample[:4].mean(), per_sample[4:8].mean(), per_sample[8]], rtol=1e-9)
+    assert 0 <= net.history["seconds"][0] < 60
+
+
+def test_stopping_early_still_ends_the_run_for_the_callbacks() -> None:
+    ended: list[dict] = []
+    net = gn.Network(epochs=3, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse")
+    stop = gn.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: setattr(net, "stop_training", True),
+        on_train_end=lambda logs: ended.append(logs),
+    )
+    net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32), callbacks=[stop])
+    assert len(net.history["loss"]) == 1 and len(ended) == 1
