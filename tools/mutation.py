@@ -69,7 +69,11 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/layers/test_gradients.py",
         "tests/layers/test_activations_mutants.py",
     ],
-    "src/glassnet/layers/conv.py": ["tests/layers/test_layers.py", "tests/layers/test_gradients.py"],
+    "src/glassnet/layers/conv.py": [
+        "tests/layers/test_layers.py",
+        "tests/layers/test_gradients.py",
+        "tests/layers/test_conv_mutants.py",
+    ],
     "src/glassnet/layers/maxpool2x2.py": [
         "tests/layers/test_layers.py",
         "tests/layers/test_gradients.py",
