@@ -105,6 +105,10 @@ MODULE_TESTS: dict[str, list[str]] = {
     "src/glassnet/apps/cli.py": ["tests/apps/test_cli.py", "tests/apps/test_hostile_inputs.py"],
     "src/glassnet/apps/serve/api.py": ["tests/apps/test_serve.py", "tests/apps/test_serve_hostile.py"],
 }
+# Environment variables a module's run needs: numba cannot compile mutmut's trampolines, so the
+# compiled max-pool kernels run as plain Python (and get mutated) with the JIT off.
+MODULE_ENV: dict[str, dict[str, str]] = {"src/glassnet/layers/maxpool2x2.py": {"NUMBA_DISABLE_JIT": "1"}}
+
 # Counted as killed: a test failed, or the mutant ran past its time limit or crashed the worker.
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 
@@ -226,7 +230,8 @@ def run(path: str, max_children: int, fresh: bool) -> int:
     folder = prepare(path, fresh)
     print(f"== {path}: tests {' '.join(MODULE_TESTS[path])}", flush=True)
     start = time.monotonic()
-    done = subprocess.run(["mutmut", "run", "--max-children", str(max_children)], cwd=folder, check=False)
+    env = {**os.environ, **MODULE_ENV.get(path, {})}
+    done = subprocess.run(["mutmut", "run", "--max-children", str(max_children)], cwd=folder, env=env, check=False)
     print(f"== {path}: {time.monotonic() - start:.0f} s", flush=True)
     return done.returncode
 
