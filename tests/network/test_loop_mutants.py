@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.network.loop import _diverged, _inputs
+from glassnet.network.loop import _diverged, _inputs, run_horizon
 from glassnet.network.progress import RunProgress
+from glassnet.schedules import Horizon
 
 
 def test_the_divergence_message_says_where_what_was_kept_and_what_to_try() -> None:
@@ -109,3 +110,8 @@ def test_stopping_early_still_ends_the_run_for_the_callbacks() -> None:
     )
     net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32), callbacks=[stop])
     assert len(net.history["loss"]) == 1 and len(ended) == 1
+
+
+def test_the_horizon_of_a_one_epoch_run_is_one_epoch() -> None:
+    assert run_horizon(10, 4, 1) == Horizon(steps_per_epoch=3, total_steps=3)
+    assert run_horizon(10, 4, 3) == Horizon(steps_per_epoch=3, total_steps=9)
