@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 import glassnet as gn
@@ -72,3 +73,11 @@ def test_config_holds_every_argument(padding: object, stored: object) -> None:
         "padding": stored,
         "init": "he",
     }
+
+
+def test_the_output_keeps_the_inputs_dtype_whatever_the_parameters() -> None:
+    layer = gn.Conv2D(1, 2, 3)
+    layer.forward(np.zeros((1, 4, 4, 1), dtype=np.float32))
+    layer.weight.value = layer.weight.value.astype(np.float64)  # type: ignore[union-attr]
+    layer.bias.value = layer.bias.value.astype(np.float64)  # type: ignore[union-attr]
+    assert layer.forward(np.ones((1, 4, 4, 1), dtype=np.float32)).dtype == np.float32
