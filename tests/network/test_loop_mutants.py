@@ -115,3 +115,21 @@ def test_stopping_early_still_ends_the_run_for_the_callbacks() -> None:
 def test_the_horizon_of_a_one_epoch_run_is_one_epoch() -> None:
     assert run_horizon(10, 4, 1) == Horizon(steps_per_epoch=3, total_steps=3)
     assert run_horizon(10, 4, 3) == Horizon(steps_per_epoch=3, total_steps=9)
+
+
+def test_the_bar_shows_the_running_means_of_the_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[tuple[int, float, float | None]] = []
+    monkeypatch.setattr(
+        RunProgress, "update", lambda self, images, loss, accuracy: shown.append((images, loss, accuracy))
+    )
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(9, 3)), rng.integers(0, 3, size=9)
+    net = gn.Network(epochs=1, batch_size=4, verbose=0, seed=0).add(gn.Softmax()).use("cross_entropy")
+    net.fit(x, y, shuffle=False)
+    log_p = x - x.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    per_sample, hits = -log_p[np.arange(9), y], x.argmax(axis=1) == y
+    ends = [4, 8, 9]
+    assert [images for images, _, _ in shown] == [4, 4, 1]
+    np.testing.assert_allclose([loss for _, loss, _ in shown], [per_sample[:end].mean() for end in ends], rtol=1e-9)
+    assert [accuracy for _, _, accuracy in shown] == [hits[:end].mean() for end in ends]
