@@ -97,7 +97,6 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/network/test_augment_training.py",
         "tests/network/test_loop_mutants.py",
         "tests/network/test_doctor.py",
-        "tests/core/test_threads.py",
     ],
     "src/glassnet/network/data.py": ["tests/network/test_validation.py", "tests/network/test_network.py"],
     "src/glassnet/network/distributed.py": ["tests/network/test_distributed.py"],
