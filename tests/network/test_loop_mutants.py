@@ -1,0 +1,135 @@
+"""The training loop: the divergence message, the inputs it scans, the stop flag (unchecked until mutation testing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.network.loop import _diverged, _inputs, run_horizon
+from glassnet.network.progress import RunProgress
+from glassnet.schedules import Horizon
+
+
+def test_the_divergence_message_says_where_what_was_kept_and_what_to_try() -> None:
+    net = gn.Network(learning_rate=0.5)
+    error = _diverged(net, np.array([[1000.5]]), "the loss became nan", 2, 3, 4, 0.5)
+    assert str(error) == (
+        "training diverged at epoch 2, batch 3/4: the loss became nan (the last finite batch loss was 0.5); "
+        "the network is back at its weights after epoch 1: lower the learning rate (now 0.5), "
+        "e.g. fit(..., learning_rate=0.05), or scale the inputs (the largest |x| is 1e+03) e.g. to [0, 1]"
+    )
+    assert (error.epoch, error.batch, error.last_loss) == (2, 3, 0.5)
+
+
+def test_inputs_up_to_a_thousand_get_no_scaling_hint() -> None:
+    error = _diverged(gn.Network(learning_rate=0.5), np.array([[-1000.0]]), "the loss became nan", 1, 3, 4, None)
+    assert str(error) == (
+        "training diverged at epoch 1, batch 3/4: the loss became nan (no batch had a finite loss); "
+        "the network is back at its initial weights: lower the learning rate (now 0.5), "
+        "e.g. fit(..., learning_rate=0.05)"
+    )
+
+
+def test_a_dataset_object_is_scanned_through_its_last_batch_or_a_zero() -> None:
+    last = np.ones((2, 3))
+    assert _inputs(object(), last) is last  # type: ignore[arg-type]
+    np.testing.assert_array_equal(_inputs(object(), np.zeros(0)), np.zeros(1))  # type: ignore[arg-type]
+
+
+def test_fit_leaves_stop_training_false() -> None:
+    net = gn.Network(epochs=1, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse")
+    net.stop_training = True
+    net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32))
+    assert net.stop_training is False
+
+
+class Recording:
+    """A dataset object that records the indices of each batch it is asked for."""
+
+    def __init__(self, count: int) -> None:
+        self.x = np.arange(count * 2, dtype=np.float32).reshape(count, 2) / count  # (count, 2)
+        self.y = np.ones((count, 1), dtype=np.float32)
+        self.asked: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.asked.append(np.array(index))
+        return self.x[index], self.y[index]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_every_sample_is_visited_once_in_the_order_shuffle_asks_for(shuffle: bool) -> None:
+    data = Recording(21)  # 6 batches of 4, the last one of a single sample
+    gn.Network(epochs=1, batch_size=4, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse").fit(data, shuffle=shuffle)
+    visited = np.concatenate(data.asked[-6:])  # the epoch's 6 batches
+    np.testing.assert_array_equal(np.sort(visited), np.arange(21))
+    assert np.array_equal(visited, np.arange(21)) != shuffle
+
+
+def test_every_batch_advances_the_runs_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[bool] = []
+    update = RunProgress.update
+
+    def recording(self: RunProgress, images: int, loss: float, accuracy: float | None) -> None:
+        shown.append(self.bar is not None)
+        update(self, images, loss, accuracy)
+
+    monkeypatch.setattr(RunProgress, "update", recording)
+    net = gn.Network(epochs=1, batch_size=4, verbose=1, seed=0).add(gn.Dense(2, 1)).use("mse")
+    net.fit(np.ones((12, 2), dtype=np.float32), np.ones((12, 1), dtype=np.float32))
+    assert shown == [True, True, True]
+
+
+def test_epoch_metrics_are_means_over_every_sample_and_batches_report_their_own() -> None:
+    # A network without parameters: every batch sees the same function, so the epoch's loss and
+    # accuracy must be those of the whole data set, whatever the (4, 4, 1) batch sizes.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(9, 3)), rng.integers(0, 3, size=9)
+    batch_losses: list[float] = []
+    record = gn.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batch_losses.append(logs["loss"]))
+    net = gn.Network(epochs=1, batch_size=4, verbose=0, seed=0).add(gn.Softmax()).use("cross_entropy")
+    net.fit(x, y, shuffle=False, callbacks=[record])
+    log_p = x - x.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    per_sample = -log_p[np.arange(9), y]
+    assert net.history["loss"][0] == pytest.approx(per_sample.mean(), rel=1e-9)
+    assert net.history["accuracy"][0] == np.mean(x.argmax(axis=1) == y)
+    np.testing.assert_allclose(batch_losses, [per_sample[:4].mean(), per_sample[4:8].mean(), per_sample[8]], rtol=1e-9)
+    assert 0 <= net.history["seconds"][0] < 60
+
+
+def test_stopping_early_still_ends_the_run_for_the_callbacks() -> None:
+    ended: list[dict] = []
+    net = gn.Network(epochs=3, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse")
+    stop = gn.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: setattr(net, "stop_training", True),
+        on_train_end=lambda logs: ended.append(logs),
+    )
+    net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32), callbacks=[stop])
+    assert len(net.history["loss"]) == 1 and len(ended) == 1
+
+
+def test_the_horizon_of_a_one_epoch_run_is_one_epoch() -> None:
+    assert run_horizon(10, 4, 1) == Horizon(steps_per_epoch=3, total_steps=3)
+    assert run_horizon(10, 4, 3) == Horizon(steps_per_epoch=3, total_steps=9)
+
+
+def test_the_bar_shows_the_running_means_of_the_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[tuple[int, float, float | None]] = []
+    monkeypatch.setattr(
+        RunProgress, "update", lambda self, images, loss, accuracy: shown.append((images, loss, accuracy))
+    )
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(9, 3)), rng.integers(0, 3, size=9)
+    net = gn.Network(epochs=1, batch_size=4, verbose=0, seed=0).add(gn.Softmax()).use("cross_entropy")
+    net.fit(x, y, shuffle=False)
+    log_p = x - x.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    per_sample, hits = -log_p[np.arange(9), y], x.argmax(axis=1) == y
+    ends = [4, 8, 9]
+    assert [images for images, _, _ in shown] == [4, 4, 1]
+    np.testing.assert_allclose([loss for _, loss, _ in shown], [per_sample[:end].mean() for end in ends], rtol=1e-9)
+    assert [accuracy for _, _, accuracy in shown] == [hits[:end].mean() for end in ends]
