@@ -53,6 +53,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/core/test_loss_values.py",
         "tests/layers/test_gradients.py",
         "tests/network/test_network.py",
+        "tests/network/test_evaluate_values.py",
     ],
     "src/glassnet/schedules.py": [
         "tests/core/test_schedules.py",
@@ -78,6 +79,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/layers/test_layers.py",
         "tests/layers/test_gradients.py",
         "tests/layers/test_fast.py",
+        "tests/layers/test_maxpool_ties.py",
     ],
     "src/glassnet/layers/pooling.py": ["tests/layers/test_layers.py", "tests/layers/test_gradients.py"],
     "src/glassnet/io/atomic.py": [
@@ -85,6 +87,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/io/test_checkpoint.py",
         "tests/io/test_hostile_files.py",
         "tests/datasets/test_idx.py",
+        "tests/io/test_durable_saves.py",
     ],
     "src/glassnet/network/loop.py": [
         "tests/network/test_network.py",
@@ -97,6 +100,8 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/network/test_augment_training.py",
         "tests/network/test_loop_mutants.py",
         "tests/network/test_doctor.py",
+        "tests/network/test_batches_and_validation.py",
+        "tests/network/test_evaluate_values.py",
     ],
     "src/glassnet/network/data.py": ["tests/network/test_validation.py", "tests/network/test_network.py"],
     "src/glassnet/network/distributed.py": ["tests/network/test_distributed.py"],
