@@ -45,12 +45,14 @@ WORK = ROOT / ".mutation"
 MODULE_TESTS: dict[str, list[str]] = {
     "src/glassnet/optimizers.py": [
         "tests/core/test_optimizer_steps.py",
+        "tests/core/test_optimizer_loss_mutants.py",
         "tests/core/test_optimizer_torch.py",
         "tests/network/test_network.py",
         "tests/io/test_io.py",
     ],
     "src/glassnet/losses.py": [
         "tests/core/test_loss_values.py",
+        "tests/core/test_optimizer_loss_mutants.py",
         "tests/layers/test_gradients.py",
         "tests/network/test_network.py",
         "tests/network/test_evaluate_values.py",
