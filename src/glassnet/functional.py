@@ -23,7 +23,7 @@ def check_padding(padding: object, owner: str) -> int | Pair | str:
     """
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise InputError(f'{owner}: padding must be "valid", "same" or an int, got {padding!r}')
+            raise InputError(f'{owner}: padding must be "valid", "same", an int or a pair of ints, got {padding!r}')
         return padding
     pair = check_pair(padding, "padding", owner, minimum=0)
     return pair if isinstance(padding, (tuple, list)) else pair[0]

@@ -219,14 +219,12 @@ class OneCycle(Schedule):
             phases = [(up, initial, self.max_rate), (2 * up, self.max_rate, initial), (total - 1.0, initial, final)]
         else:
             phases = [(up, initial, self.max_rate), (total - 1.0, self.max_rate, final)]
-        start_step = 0.0
         step = min(step, total - 1)
-        for index, (end_step, start, end) in enumerate(phases):
-            if step <= end_step or index == len(phases) - 1:
-                fraction = (step - start_step) / (end_step - start_step) if end_step != start_step else 1.0
-                return self._anneal(start, end, fraction)
-            start_step = end_step
-        raise AssertionError("unreachable: the last phase always returns")
+        index = next(i for i, phase in enumerate(phases) if step <= phase[0])  # the last ends at total - 1
+        start_step = phases[index - 1][0] if index else 0.0
+        end_step, start, end = phases[index]
+        fraction = (step - start_step) / (end_step - start_step) if end_step != start_step else 1.0
+        return self._anneal(start, end, fraction)
 
     def _anneal(self, start: float, end: float, fraction: float) -> float:
         if self.anneal == "linear":

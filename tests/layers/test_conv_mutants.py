@@ -22,7 +22,7 @@ KERNEL_SMALL = "the image is smaller than the (3, 3) kernel: pad it or use a sma
         (lambda: gn.Conv2D(1, 4, 3, stride=0), "Conv2D: stride must be an int >= 1 or a pair of them, got 0"),
         (
             lambda: gn.Conv2D(1, 4, 3, padding="full"),
-            'Conv2D: padding must be "valid", "same" or an int, got \'full\'',
+            'Conv2D: padding must be "valid", "same", an int or a pair of ints, got \'full\'',
         ),
     ],
 )
