@@ -90,6 +90,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/io/test_hostile_files.py",
         "tests/datasets/test_idx.py",
         "tests/io/test_durable_saves.py",
+        "tests/io/test_atomic_mutants.py",
     ],
     "src/glassnet/network/loop.py": [
         "tests/network/test_network.py",
