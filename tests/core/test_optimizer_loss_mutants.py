@@ -75,3 +75,48 @@ def test_cross_entropy_of_a_zero_probability_is_large_but_finite() -> None:
     assert np.isfinite(grad).all() and grad[0, 0] == pytest.approx(-1 / tiny, rel=1e-6) and grad[0, 1] == 0
     over = np.array([[1.5, 0.0]], dtype=np.float32)  # above 1: clipped to 1, loss 0
     assert CrossEntropy()(y, over) == 0.0
+
+
+def test_get_loss_maps_names_and_the_articles_mse_pair_and_refuses_the_rest() -> None:
+    assert type(get_loss("mse")) is gn.losses.MSE
+    assert type(get_loss(gn.losses.mse, gn.losses.mse_prime)) is gn.losses.MSE  # saveable, not a FunctionLoss
+    with pytest.raises(InputError, match=r"unknown loss 'nope': use one of \['cross_entropy', 'mse'\], a gn.Loss"):
+        get_loss("nope")
+    expected = r"use\(\) takes a loss name \(cross_entropy, mse\), a gn.Loss, or two functions \(loss, loss_prime\)"
+    with pytest.raises(gn.InputTypeError, match=expected + "; got function and NoneType"):
+        get_loss(gn.losses.mse)  # a function without its derivative
+    with pytest.raises(gn.InputTypeError, match="; got function and str"):
+        get_loss(gn.losses.mse, "mse_prime")
+    nameless = FunctionLoss(lambda t, p: 0.0, lambda t, p: p)
+    assert repr(nameless) == "FunctionLoss(<lambda>)"
+
+    class Callable:
+        def __call__(self, t: np.ndarray, p: np.ndarray) -> float:
+            return 0.0
+
+    assert FunctionLoss(Callable(), lambda t, p: p).name == "custom"
+
+
+def test_cross_entropys_settings_are_named_and_kept_in_its_dtype() -> None:
+    with pytest.raises(InputError, match=r"^CrossEntropy: label_smoothing must be a number in \[0, 1\), got 1.5"):
+        CrossEntropy(1.5)
+    assert CrossEntropy().config() == {} and CrossEntropy(0.1).config() == {"label_smoothing": 0.1}
+    assert repr(CrossEntropy(0.1)) == "CrossEntropy(label_smoothing=0.1)"
+    y = np.array([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]])  # (N=2, T=1, classes=3): smoothing spreads over 3
+    smoothed = CrossEntropy(0.3).smooth(y, np.dtype(np.float32))
+    assert smoothed.dtype == np.float32 and np.allclose(smoothed[0, 0], [0.8, 0.1, 0.1])
+    p = np.full((2, 1, 3), 1 / 3, dtype=np.float32)
+    loss = CrossEntropy(0.3)
+    assert loss.gradient(y, p).dtype == np.float32 and loss.from_logits(y, np.zeros_like(p))[1].dtype == np.float32
+    assert loss.loss_from_logits(y, np.zeros_like(p)) == pytest.approx(np.log(3), rel=1e-6)
+    assert distributions(np.zeros((2, 3, 4))) == 6 and isinstance(distributions(np.zeros((2, 3, 4))), int)
+
+
+def test_log_softmax_shifts_each_row_by_its_own_maximum() -> None:
+    logits = np.array([[1000.0, 1000.0], [0.0, 0.0]])  # one shift for all rows would underflow the second
+    np.testing.assert_allclose(log_softmax(logits), np.log(0.5))
+
+
+def test_cross_entropy_gradient_clips_probabilities_above_one() -> None:
+    y, p = np.array([[1.0, 0.0]]), np.array([[1.5, 0.0]], dtype=np.float32)
+    assert CrossEntropy().gradient(y, p)[0, 0] == -1.0  # -1 / clip(1.5, tiny, 1) / N
