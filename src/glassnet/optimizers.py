@@ -54,11 +54,11 @@ class SGD(Optimizer):
         self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0
     ) -> None:
         super().__init__(learning_rate)
-        self.momentum = check_fraction(momentum, "momentum", "SGD")
+        self.momentum = check_fraction(momentum, "momentum", type(self).__name__)
         if nesterov and self.momentum == 0:
             raise InputError("SGD: nesterov=True needs a momentum > 0, e.g. SGD(0.01, momentum=0.9, nesterov=True)")
         self.nesterov = bool(nesterov)
-        self.weight_decay = check_fraction(weight_decay, "weight_decay", "SGD", high=float("inf"))
+        self.weight_decay = check_fraction(weight_decay, "weight_decay", type(self).__name__, high=float("inf"))
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if self.weight_decay:
@@ -101,10 +101,10 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(learning_rate)
-        self.beta1 = check_fraction(beta1, "beta1", "Adam")
-        self.beta2 = check_fraction(beta2, "beta2", "Adam")
-        self.eps = check_fraction(eps, "eps", "Adam", high=float("inf"))
-        self.weight_decay = check_fraction(weight_decay, "weight_decay", "Adam", high=float("inf"))
+        self.beta1 = check_fraction(beta1, "beta1", type(self).__name__)
+        self.beta2 = check_fraction(beta2, "beta2", type(self).__name__)
+        self.eps = check_fraction(eps, "eps", type(self).__name__, high=float("inf"))
+        self.weight_decay = check_fraction(weight_decay, "weight_decay", type(self).__name__, high=float("inf"))
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if self.weight_decay:
@@ -186,11 +186,11 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(learning_rate)
-        self.alpha = check_fraction(alpha, "alpha", "RMSprop")
-        self.eps = check_fraction(eps, "eps", "RMSprop", high=float("inf"))
-        self.momentum = check_fraction(momentum, "momentum", "RMSprop")
+        self.alpha = check_fraction(alpha, "alpha", type(self).__name__)
+        self.eps = check_fraction(eps, "eps", type(self).__name__, high=float("inf"))
+        self.momentum = check_fraction(momentum, "momentum", type(self).__name__)
         self.centered = bool(centered)
-        self.weight_decay = check_fraction(weight_decay, "weight_decay", "RMSprop", high=float("inf"))
+        self.weight_decay = check_fraction(weight_decay, "weight_decay", type(self).__name__, high=float("inf"))
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if self.weight_decay:
@@ -249,10 +249,10 @@ class Adagrad(Optimizer):
     ) -> None:
         super().__init__(learning_rate)
         self.initial_accumulator_value = check_fraction(
-            initial_accumulator_value, "initial_accumulator_value", "Adagrad", high=float("inf")
+            initial_accumulator_value, "initial_accumulator_value", type(self).__name__, high=float("inf")
         )
-        self.eps = check_fraction(eps, "eps", "Adagrad", high=float("inf"))
-        self.weight_decay = check_fraction(weight_decay, "weight_decay", "Adagrad", high=float("inf"))
+        self.eps = check_fraction(eps, "eps", type(self).__name__, high=float("inf"))
+        self.weight_decay = check_fraction(weight_decay, "weight_decay", type(self).__name__, high=float("inf"))
 
     def update(self, param: Parameter, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if self.weight_decay:

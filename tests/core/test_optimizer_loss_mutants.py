@@ -120,3 +120,37 @@ def test_log_softmax_shifts_each_row_by_its_own_maximum() -> None:
 def test_cross_entropy_gradient_clips_probabilities_above_one() -> None:
     y, p = np.array([[1.0, 0.0]]), np.array([[1.5, 0.0]], dtype=np.float32)
     assert CrossEntropy().gradient(y, p)[0, 0] == -1.0  # -1 / clip(1.5, tiny, 1) / N
+
+
+DEFAULTS = {  # PyTorch's defaults, but AdamW's weight decay 0.01 and no dampening
+    SGD: {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0},
+    Adam: {"learning_rate": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08, "weight_decay": 0.0},
+    AdamW: {"learning_rate": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08, "weight_decay": 0.01},
+    RMSprop: {
+        **{"learning_rate": 0.01, "alpha": 0.99, "eps": 1e-08},
+        **{"momentum": 0.0, "centered": False, "weight_decay": 0.0},
+    },
+    Adagrad: {"learning_rate": 0.01, "initial_accumulator_value": 0.0, "eps": 1e-10, "weight_decay": 0.0},
+}
+CHANGED = {  # every setting away from its default, each valid
+    SGD: {"learning_rate": 0.2, "momentum": 0.5, "nesterov": True, "weight_decay": 2.0},
+    Adam: {"learning_rate": 0.2, "beta1": 0.5, "beta2": 0.6, "eps": 2.0, "weight_decay": 3.0},
+    AdamW: {"learning_rate": 0.2, "beta1": 0.5, "beta2": 0.6, "eps": 2.0, "weight_decay": 3.0},
+    RMSprop: {"learning_rate": 0.2, "alpha": 0.5, "eps": 2.0, "momentum": 0.6, "centered": True, "weight_decay": 3.0},
+    Adagrad: {"learning_rate": 0.2, "initial_accumulator_value": 4.0, "eps": 2.0, "weight_decay": 3.0},
+}
+FRACTIONS = {"momentum", "beta1", "beta2", "alpha"}  # in [0, 1); the other numbers in [0, inf)
+
+
+@pytest.mark.parametrize("cls", list(DEFAULTS), ids=lambda cls: cls.__name__)
+def test_every_optimizer_setting_has_its_default_round_trips_and_names_itself_when_wrong(cls) -> None:
+    assert cls().config() == DEFAULTS[cls]
+    built = cls(**CHANGED[cls])
+    assert built.config() == CHANGED[cls] and cls(**built.config()).config() == CHANGED[cls]
+    numbers = [key for key, value in DEFAULTS[cls].items() if not isinstance(value, bool) and key != "learning_rate"]
+    for key in numbers:
+        interval = r"\[0, 1\)" if key in FRACTIONS else r"\[0, inf\)"
+        with pytest.raises(InputError, match=rf"^{cls.__name__}: {key} must be a number in {interval}, got -1"):
+            cls(**{key: -1})
+    with pytest.raises(InputError, match=rf"^{cls.__name__} learning_rate must be a positive finite number"):
+        cls(learning_rate=0)
