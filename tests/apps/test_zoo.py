@@ -132,7 +132,7 @@ def test_a_specs_schedule_is_checked_and_an_old_lr_decay_becomes_a_step_schedule
 
 
 def test_entries_carry_their_augmentation_and_specs_can_give_one(tmp_path) -> None:
-    assert get_model("cnn-best").build(seed=0, verbose=0).augment == gn.augment.RandomAffine(0.1, 10.0, 0.1)
+    assert get_model("cnn-best").build(seed=0, verbose=0).augment == gn.augment.RandomAffine(0.08, 8.0, 0.05)
     assert get_model("cnn").build(seed=0, verbose=0).augment is None
     augment = {"type": "RandomAffine", "config": {"shift": 0.1, "rotation": 5.0}}
     spec = {"layers": [{"type": "Flatten"}], "augment": augment}
