@@ -28,8 +28,8 @@ from glassnet.apps.pretrained import HELP as PRETRAINED_HELP
 from glassnet.apps.pretrained import resolve, split_model_and_images
 from glassnet.apps.report import write_report
 from glassnet.apps.serve import serve
-from glassnet.apps.train import INTERRUPTED, VALIDATION_SPLIT, train_command
-from glassnet.apps.zoo import DEFAULT_MODEL, INPUT_SHAPE, describe_models
+from glassnet.apps.train import INTERRUPTED, train_command
+from glassnet.apps.zoo import DEFAULT_MODEL, INPUT_SHAPE, VALIDATION_SPLIT, describe_models
 from glassnet.errors import GlassnetError, InputError
 from glassnet.io.files import check_distinct, check_output
 from glassnet.io.limits import DEFAULT_LIMITS, check_network_size, forward_elements

@@ -17,7 +17,7 @@ from glassnet.apps.plotting import (
     training_curves,
 )
 from glassnet.apps.runs import RunFolder
-from glassnet.apps.zoo import DEFAULT_MODEL, get_model
+from glassnet.apps.zoo import DEFAULT_MODEL, VALIDATION_SPLIT, get_model
 from glassnet.errors import InputError
 from glassnet.io.files import check_distinct, check_output
 from glassnet.network.distributed import rank
@@ -25,7 +25,6 @@ from glassnet.network.hooks import EpochFunction
 from glassnet.network.network import Network
 from glassnet.threads import set_threads
 
-VALIDATION_SPLIT = 0.1
 INTERRUPTED = 130  # the shell's exit status for Ctrl-C
 
 
