@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from small_cnn import small_cnn_path
+from small_cnn import small_cnn, small_cnn_path
 
 import glassnet as gn
 from glassnet.apps.imaging import load_image, to_mnist
@@ -159,16 +159,7 @@ def run_server(tmp_path_factory) -> Iterator[tuple[AppServer, dict[int, gn.Netwo
 
     model = tmp_path_factory.mktemp("run") / "run.npz"
     (x_train, y_train), _ = gn.datasets.load_mnist()
-    net = (
-        gn.Network(epochs=3, learning_rate=2e-3, batch_size=32, optimizer="adam", seed=0, verbose=0)
-        .add(gn.Conv2D(1, 8, 3))
-        .add(gn.ReLU())
-        .add(gn.MaxPool2D(2))
-        .add(gn.Flatten())
-        .add(gn.Dense(13 * 13 * 8, 10))
-        .add(gn.Softmax())
-        .use("cross_entropy")
-    )
+    net = small_cnn(epochs=3)
     net.fit(x_train[:1000], y_train[:1000], callbacks=[keep_epochs(epochs_folder(model))]).save(model)
     served, epochs = load_run(model)
     server = AppServer(served, "127.0.0.1", 0, epochs=epochs)
