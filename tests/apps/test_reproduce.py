@@ -65,7 +65,7 @@ def test_the_card_records_what_made_the_model(trained: Path) -> None:
     assert first["seed"] == 3 and first["data"]["x"] == array_hash(X_TRAIN[:300])
     assert first["settings"] == {
         "epochs": 2, "learning_rate": 0.05, "batch_size": 32, "shuffle": True, "validation_split": 0.2,
-        "callbacks": [], "resume": False, "distributed": False,
+        "clip_norm": None, "callbacks": [], "resume": False, "distributed": False,
     }  # fmt: skip
     assert second["settings"]["learning_rate"] == 0.01 and second["epochs_before"] == 2
     assert first["start"]["weights"] == weights_hash(small_net().parameters())
@@ -166,6 +166,17 @@ def test_a_run_whose_thread_count_changed_is_reproduced_bit_for_bit(tmp_path: Pa
         pytest.skip("this BLAS gives the same bits on 1 and 2 threads: nothing to tell apart")
     switched.save(tmp_path / "switched.npz")
     result = reproduce(tmp_path / "switched.npz", MNIST_ONLY)
+    assert result.identical, str(result)
+
+
+def test_a_clipped_run_is_reproduced_with_its_clipping(tmp_path: Path) -> None:
+    """clip_norm changes every step it bites: the card records it and reproduce replays it."""
+    clipped = small_net().fit(X_TRAIN[:300], Y_TRAIN[:300], clip_norm=0.05)
+    assert clipped.card["fits"][0]["settings"]["clip_norm"] == 0.05
+    unclipped = small_net().fit(X_TRAIN[:300], Y_TRAIN[:300])
+    assert not np.array_equal(clipped.parameters()[0].value, unclipped.parameters()[0].value)  # it bit
+    clipped.save(tmp_path / "clipped.npz")
+    result = reproduce(tmp_path / "clipped.npz", MNIST_ONLY)
     assert result.identical, str(result)
 
 

@@ -100,7 +100,8 @@ def reproduce(path: str | Path, loaders: dict[str, Loader] | None = None) -> Rep
                 net.fit(
                     x, y, epochs=settings["epochs"], learning_rate=settings["learning_rate"],
                     batch_size=settings["batch_size"], shuffle=settings["shuffle"], validation_data=validation,
-                    validation_split=settings["validation_split"], verbose=0, doctor=False,
+                    validation_split=settings["validation_split"], clip_norm=settings.get("clip_norm"),
+                    verbose=0, doctor=False,
                 )  # fmt: skip
         finally:
             set_fast(was)

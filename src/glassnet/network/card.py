@@ -181,12 +181,19 @@ def card_complete(net: Network) -> dict[str, Any]:
 
 
 def card_settings(
-    validation_split: float, callbacks: Sequence[object], resume: object, distributed: bool
+    validation_split: float, clip_norm: float | None, callbacks: Sequence[object], resume: object, distributed: bool
 ) -> dict[str, Any]:
-    """The rest of a fit's settings: the callbacks by qualified name (their code cannot be recorded)."""
+    """The rest of a fit's settings: clipping, and the callbacks by qualified name (their code cannot be recorded)."""
     names = [
         callback.__qualname__ if isinstance(callback, types.FunctionType) else type(callback).__qualname__
         for callback in callbacks
     ]
     split = float(validation_split)
-    return {"validation_split": split, "callbacks": names, "resume": resume is not None, "distributed": distributed}
+    clip = None if clip_norm is None else float(clip_norm)
+    return {
+        "validation_split": split,
+        "clip_norm": clip,
+        "callbacks": names,
+        "resume": resume is not None,
+        "distributed": distributed,
+    }

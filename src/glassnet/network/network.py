@@ -278,7 +278,8 @@ class Network:
             last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
             verbose = verbose if parallel.is_root else 0
             record_fit(self, x, y, validation_data, last_epoch - len(self.history["loss"]), batch_size, shuffle)
-            self.card["fits"][-1]["settings"] |= card_settings(validation_split, callbacks, resume, parallel.size > 1)
+            distributed = parallel.size > 1
+            self.card["fits"][-1]["settings"] |= card_settings(validation_split, clip, callbacks, resume, distributed)
             watcher = Doctor(print if verbose else None) if check_flag(doctor, "doctor") else None
             self.diagnoses = watcher.findings if watcher is not None else []
             horizon = run_horizon(len(data.train), batch_size, last_epoch)
