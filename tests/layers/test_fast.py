@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -208,3 +209,41 @@ def test_set_fast_true_without_numba_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(fast, "compiled", lambda: None)
     with pytest.raises(ImportError, match=r"pip install 'glassnet\[fast\]'"):
         fast.set_fast(True)
+
+
+def test_warm_up_loads_the_float32_kernels_in_a_fresh_process():
+    """glassnet train joins the warm-up before its clock: afterwards no pooling compiles or imports anything."""
+    script = (
+        "import sys; from glassnet.layers import maxpool2x2 as fast\n"
+        "assert 'numba' not in sys.modules\n"
+        "fast.warm_up_in_background().join()\n"
+        "kernels = fast.kernels()\n"
+        "print(len(kernels.forward.signatures), len(kernels.backward.signatures))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC, "GLASSNET_FAST": "1"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split() == ["1", "1"]
+
+
+def test_warm_up_does_nothing_with_the_fast_path_off(monkeypatch):
+    gn.set_fast(False)
+    monkeypatch.setattr(fast, "CompiledPool", None)  # any use of the kernels would fail
+    fast.warm_up()
+
+
+def test_threads_asking_for_the_kernels_at_once_share_one_set(monkeypatch):
+    monkeypatch.setattr(fast, "_compiled", None)
+    found: list[object] = []
+    threads = [threading.Thread(target=lambda: found.append(fast.compiled())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 4 and all(kernels is found[0] for kernels in found) and found[0] is not None
+
+
+def test_a_failing_warm_up_thread_stays_silent(monkeypatch, capsys):
+    """The error is met again by the first pooling, on the main thread, where it is reported once."""
+    monkeypatch.setattr(fast, "warm_up", lambda: 1 / 0)
+    fast.warm_up_in_background().join()
+    assert capsys.readouterr().err == ""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -36,6 +37,7 @@ OFF_VALUES = ("0", "false", "off", "no")
 _wanted = os.environ.get("GLASSNET_FAST", "1").strip().lower() not in OFF_VALUES
 _compiled: SimpleNamespace | None = None
 _unavailable = False
+_loading = threading.Lock()  # warm_up's thread and the first pooling may ask for the kernels at once
 
 
 def set_fast(enabled: bool) -> None:
@@ -66,13 +68,41 @@ def compiled() -> SimpleNamespace | None:
     """
     global _compiled, _unavailable
     if _compiled is None and not _unavailable:
-        try:
-            numba = importlib.import_module("numba")
-        except ImportError:
-            _unavailable = True
-            return None
-        _compiled = SimpleNamespace(forward=_jit(numba, loops_forward), backward=_jit(numba, loops_backward))
+        with _loading:
+            if _compiled is None and not _unavailable:
+                try:
+                    numba = importlib.import_module("numba")
+                except ImportError:
+                    _unavailable = True
+                    return None
+                _compiled = SimpleNamespace(forward=_jit(numba, loops_forward), backward=_jit(numba, loops_backward))
     return _compiled
+
+
+def warm_up() -> None:
+    """Load the compiled kernels now, while the fast path is on: numba's import and the float32 machine code.
+
+    That costs about a second, once per process, which the first pooling would otherwise spend;
+    `glassnet train` calls it on a thread while its data loads (warm_up_in_background).
+    """
+    compiled_kernels = kernels()
+    if compiled_kernels is not None:
+        window = np.zeros((1, 2, 2, 1), dtype=np.float32)  # one 2x2 window: compiles both loops for float32
+        CompiledPool(window, True, compiled_kernels).backward(np.zeros((1, 1, 1, 1), dtype=np.float32))
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start warm_up on a daemon thread and return it (join it before timing anything)."""
+    thread = threading.Thread(target=_warm_up_quietly, name="glassnet-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_up_quietly() -> None:
+    try:
+        warm_up()
+    except Exception:  # the first pooling meets the same error on the main thread, which reports it
+        return
 
 
 def _jit(numba: ModuleType, function: Callable[..., None]) -> Any:
