@@ -352,8 +352,10 @@ def test_a_dataset_object_is_checked_on_its_first_sample() -> None:
     assert net.input_shape == (2,)
     assert prepared.validation is not None
     np.testing.assert_array_equal(prepared.validation.labels, Y[6:])
-    regression = prepare(regressor(), Pairs(X, X[:, :1]), None, None, 0.0).train
+    net = regressor()
+    regression = prepare(net, Pairs(X, X[:, :1]), None, None, 0.0).train  # no validation set: the first sample
     assert isinstance(regression, Streamed) and not regression.distributions and regression.has_labels
+    assert net.input_shape == (2,)
     sequences = prepare(passthrough(), Pairs(X.reshape(8, 2, 1), X.reshape(8, 2, 1)), None, None, 0.0).train
     assert isinstance(sequences, Streamed) and not sequences.has_labels
 
