@@ -112,6 +112,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/network/test_batches_and_validation.py",
         "tests/network/test_loop_mutants.py",
         "tests/datasets/test_folder.py",
+        "tests/network/test_data_mutants.py",
     ],
     "src/glassnet/network/distributed.py": ["tests/network/test_distributed.py"],
     "src/glassnet/io/model_file.py": ["tests/io/test_io.py", "tests/io/test_checkpoint.py"],

@@ -164,14 +164,17 @@ def _both_validations(split: float) -> InputError:
 
 
 def _hold_out(data: Labelled, fraction: float) -> tuple[Labelled, tuple[np.ndarray, np.ndarray]]:
-    """The first samples to train on, and the last `fraction` (before shuffling) as the pair (x, y)."""
+    """The first samples to train on, and the last `fraction` (before shuffling) as the pair (x, targets).
+
+    The held-out targets are the prepared ones, not the labels: for real-valued targets the labels
+    are only what accuracy reads (score > 0.5, or each row's argmax).
+    """
     n = len(data.x)
     keep = n - int(n * fraction)
     if keep < 1 or keep == n:
         raise InputError(f"validation_split={fraction} of {n} samples leaves no training or validation data")
     labels = None if data.labels is None else data.labels[:keep]
-    held_out = (data.x[keep:], data.labels[keep:] if data.labels is not None else data.targets[keep:])
-    return Labelled(data.x[:keep], data.targets[:keep], labels), held_out
+    return Labelled(data.x[:keep], data.targets[:keep], labels), (data.x[keep:], data.targets[keep:])
 
 
 def _prepare_dataset(
