@@ -267,7 +267,7 @@ def _check_sample_shape(net: Network, shape: tuple[int, ...], name: str) -> Shap
         if _is_one_sample(net, shape):
             raise _one_sample_error(shape, name) from None
         raise error.with_batch(shape[0]) from None
-    if net.input_shape is not None and tuple(shape) == net.input_shape != tuple(shape[1:]):
+    if net.input_shape is not None and tuple(shape) == net.input_shape:  # the whole array is one sample
         raise _one_sample_error(shape, name)
     return output
 
