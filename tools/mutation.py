@@ -82,8 +82,15 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/layers/test_gradients.py",
         "tests/layers/test_fast.py",
         "tests/layers/test_maxpool_ties.py",
+        "tests/layers/test_maxpool2x2_mutants.py",
     ],
-    "src/glassnet/layers/pooling.py": ["tests/layers/test_layers.py", "tests/layers/test_gradients.py"],
+    "src/glassnet/layers/pooling.py": [
+        "tests/layers/test_layers.py",
+        "tests/layers/test_gradients.py",
+        "tests/layers/test_maxpool_ties.py",
+        "tests/io/test_io.py",
+        "tests/layers/test_pooling_mutants.py",
+    ],
     "src/glassnet/io/atomic.py": [
         "tests/io/test_io.py",
         "tests/io/test_checkpoint.py",
