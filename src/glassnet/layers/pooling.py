@@ -37,8 +37,8 @@ class _Pool2D(Layer):
         self.pool_size = check_pair(pool_size, "pool_size", name)
         self.stride = self.pool_size if stride is None else check_pair(stride, "stride", name)
         self.padding = check_padding(padding, name)
-        if not isinstance(padding, str):
-            pad = check_pair(padding, "padding", name, minimum=0)
+        if not isinstance(self.padding, str):
+            pad = self.padding if isinstance(self.padding, tuple) else (self.padding, self.padding)
             if pad[0] > self.pool_size[0] // 2 or pad[1] > self.pool_size[1] // 2:
                 raise InputError(f"{name}: padding must be at most half the pool size, got {padding!r}")
 
