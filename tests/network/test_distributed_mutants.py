@@ -141,6 +141,8 @@ def test_sums_are_taken_in_float64_over_every_rank(world2: FakeWorld) -> None:
     totals = world2.run(lambda rank: MPIStrategy().sum([1.0 + tiny * (rank + 1), 7 * rank]))
     assert totals == [[2.0 + 3 * tiny, 7.0]] * 2
     assert all(type(value) is float for value in totals[0])
+    float32 = world2.run(lambda rank: MPIStrategy().sum([np.float32(1.0 if rank == 0 else tiny)]))
+    assert float32 == [[1.0 + tiny]] * 2  # float32 losses too
 
 
 def test_batchnorm_statistics_become_the_mean_of_the_ranks_rounded_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,7 +265,9 @@ def test_the_session_limits_the_blas_threads_to_the_cores_per_rank(monkeypatch: 
     assert world.run(lambda _: MPIStrategy().blas_threads()) == [2]
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert world.run(lambda _: MPIStrategy().blas_threads()) == [1]  # never 0
-    monkeypatch.setattr("os.cpu_count", lambda: None)
+    monkeypatch.setattr("os.cpu_count", lambda: None)  # unknown: one core
+    assert world.run(lambda _: MPIStrategy().blas_threads()) == [1]
+    world = install(monkeypatch, FakeWorld(1, local_size=1))
     assert world.run(lambda _: MPIStrategy().blas_threads()) == [1]
 
 

@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.network.loop import _diverged, _inputs, run_horizon
+from glassnet.network.data import prepare
+from glassnet.network.distributed import LocalStrategy
+from glassnet.network.loop import Run, _diverged, _inputs, run_horizon, train_epoch
+from glassnet.network.plan import Plan
 from glassnet.network.progress import RunProgress
+from glassnet.parameter import Parameter
 from glassnet.schedules import Horizon
 
 
@@ -133,3 +137,53 @@ def test_the_bar_shows_the_running_means_of_the_epoch(monkeypatch: pytest.Monkey
     assert [images for images, _, _ in shown] == [4, 4, 1]
     np.testing.assert_allclose([loss for _, loss, _ in shown], [per_sample[:end].mean() for end in ends], rtol=1e-9)
     assert [accuracy for _, _, accuracy in shown] == [hits[:end].mean() for end in ends]
+
+
+class Spare(gn.Layer):
+    """Passes its input on; its parameter takes no part in the output and gets an infinite gradient."""
+
+    def __init__(self) -> None:
+        self.spare = Parameter(np.zeros(2, dtype=np.float32))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        self.spare.grad = np.full(2, np.inf, dtype=np.float32)
+        return grad
+
+
+def test_a_parameter_broken_while_every_loss_stays_finite_is_named_with_the_last_loss() -> None:
+    losses: list[float] = []
+    record = gn.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: losses.append(logs["loss"]))
+    net = gn.Network(epochs=1, batch_size=2, learning_rate=0.1, verbose=0, seed=0).add(gn.Dense(2, 1)).add(Spare())
+    x = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0], [-1.0, 1.0]], dtype=np.float32)
+    with pytest.raises(gn.DivergenceError) as caught:
+        net.use("mse").fit(x, np.ones((4, 1), dtype=np.float32), shuffle=False, callbacks=[record])
+    assert len(losses) == 2 and all(np.isfinite(losses))
+    assert str(caught.value) == (
+        f"training diverged at epoch 1, batch 2/2: {net.layers[1]!r}.spare holds 2 NaN or infinite values after "
+        f"its last step (the last finite batch loss was {losses[-1]:.4g}); the network is back at its initial "
+        "weights: lower the learning rate (now 0.1), e.g. fit(..., learning_rate=0.01)"
+    )
+    assert caught.value.last_loss == losses[-1]
+    np.testing.assert_array_equal(net.layers[1].spare.value, [0.0, 0.0])
+
+
+def test_train_epoch_called_alone_trains_one_silent_epoch_as_fit_does(capsys: pytest.CaptureFixture) -> None:
+    """Without hooks, tuner, progress bar or loss list, train_epoch trains the epoch fit would, and prints nothing."""
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(10, 3)).astype(np.float32), rng.integers(0, 2, size=10)
+
+    def build() -> gn.Network:
+        return gn.Network(epochs=1, batch_size=4, seed=1, verbose=0).add(gn.Dense(3, 2)).add(gn.Softmax())
+
+    alone = build().use("cross_entropy")
+    data = prepare(alone, x, y, None, 0.0)
+    run = Run(1, 4, True, 0, [], None, LocalStrategy(), run_horizon(10, 4, 1))
+    logs = train_epoch(alone, Plan(alone.layers, alone.loss), data.train, run, 1)
+    fitted = build().use("cross_entropy").fit(x, y)
+    assert logs == {"loss": fitted.history["loss"][0], "accuracy": fitted.history["accuracy"][0]}
+    for mine, theirs in zip(alone.parameters(), fitted.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.value, theirs.value)
+    assert capsys.readouterr() == ("", "")
