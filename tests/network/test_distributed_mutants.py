@@ -351,3 +351,33 @@ def test_batchnorm_statistics_are_averaged_over_the_ranks_after_each_epoch(world
         assert norm.running_mean.dtype == np.float32
         averaged = np.concatenate([norm.running_mean, norm.running_var])
         np.testing.assert_array_equal(averaged, (own.sum(axis=0) / 2).astype(np.float32))
+
+
+class Kept(gn.Layer):
+    """A layer that keeps its buffer in a dict: buffers() and set_buffers() are its only way in and out."""
+
+    def __init__(self, value: float) -> None:
+        self.kept = {"count": np.array([value], dtype=np.float32)}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {"count": self.kept["count"]}
+
+    def set_buffers(self, values: dict[str, np.ndarray]) -> None:
+        self.kept.update(values)
+
+
+def test_averaged_buffers_are_given_back_through_set_buffers(world2: FakeWorld) -> None:
+    """As a model file or a rollback gives them: a layer need not hold a buffer as an attribute of its name."""
+
+    def end(rank: int) -> np.ndarray:
+        layer = Kept(2.0 + 4.0 * rank)
+        MPIStrategy().end_epoch([layer])
+        return layer.buffers()["count"]
+
+    assert [count.tolist() for count in world2.run(end)] == [[4.0], [4.0]]
