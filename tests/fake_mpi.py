@@ -1,11 +1,12 @@
-"""A fake mpi4py for one process: K ranks run as K threads and meet at a barrier for each collective call.
+"""A fake mpi4py for one process: K ranks run as K threads and meet for each collective call.
 
 glassnet's MPIStrategy uses COMM_WORLD's Get_rank, Get_size, Bcast, bcast, Allreduce (in place, SUM),
 Split_type(COMM_TYPE_SHARED) and Abort. The fake implements those, checks that every rank makes the
 same call with buffers of the same size and dtype (a real MPI job would hang or mix up messages), and
-sums in rank order. Tests put `FakeWorld.module()` in `sys.modules["mpi4py"]`; then
-`MPIStrategy()` built in a thread started by `FakeWorld.run` is that thread's rank. Mutation testing
-reaches this code, which it cannot do in the processes mpiexec starts (tests/network/test_distributed.py).
+sums in rank order. A rank that fails breaks the others' waits (BrokenJob), as Abort would end them.
+Tests put `FakeWorld.module()` in `sys.modules["mpi4py"]`; then `MPIStrategy()` built in a thread
+started by `FakeWorld.run` is that thread's rank. Mutation testing reaches this code, which it cannot
+do in the processes mpiexec starts (tests/network/test_distributed.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class Aborted(BaseException):
         self.rank, self.code = rank, code
 
 
+class BrokenJob(RuntimeError):
+    """Raised in a rank waiting at a collective call that will never complete (another rank failed or hung)."""
+
+
 class FakeWorld:
     """size ranks as threads of this process, with the collective calls MPIStrategy makes.
 
@@ -43,8 +48,13 @@ class FakeWorld:
     def __init__(self, size: int, local_size: int | None = None, timeout: float = 30.0) -> None:
         self.size = size
         self.local_size = size if local_size is None else local_size
-        self.barrier = threading.Barrier(size, timeout=timeout)
-        self.slots: list[tuple[str, Any]] = [("", None)] * size
+        self.timeout = timeout
+        self.meeting = threading.Condition()
+        self.slots: list[tuple[str, Any]] = [("", None)] * size  # the call under way
+        self.arrived = 0  # ranks that reached it
+        self.generation = 0  # collective calls completed
+        self.done: dict[int, list[tuple[str, Any]]] = {}  # each completed call's slots, by generation
+        self.broken = False  # a rank failed: calls not yet complete never will be
         self.aborts: list[tuple[int, int]] = []  # (rank, code) of each Abort
         self.calls: list[list[str]] = [[] for _ in range(size)]  # each rank's collective calls, in order
         self.thread = threading.local()
@@ -67,7 +77,7 @@ class FakeWorld:
         """Run job(rank) on every rank, each in its own thread; return the results by rank.
 
         The first error raised on any rank (in time) is raised again here, after every rank ended;
-        the others' waits are broken at once rather than left to time out.
+        the others' waits are broken at once (BrokenJob) rather than left to time out.
         """
         results: list[Any] = [None] * self.size
         errors: list[BaseException] = []
@@ -80,7 +90,9 @@ class FakeWorld:
             except BaseException as error:
                 with lock:
                     errors.append(error)
-                self.barrier.abort()
+                with self.meeting:
+                    self.broken = True
+                    self.meeting.notify_all()
 
         threads = [threading.Thread(target=main, args=(rank,)) for rank in range(self.size)]
         for thread in threads:
@@ -92,17 +104,34 @@ class FakeWorld:
         return results
 
     def exchange(self, name: str, value: Any) -> list[Any]:
-        """Every rank's value for one collective call, in rank order, after checking they all made it."""
+        """Every rank's value for one collective call, in rank order, after checking they all made it.
+
+        A call every rank reached is complete, even if a rank fails while the others read its result
+        (as in MPI); a rank still waiting when another fails raises BrokenJob.
+        """
         rank = self.rank
         self.calls[rank].append(name)
-        self.slots[rank] = (name, value)
-        self.barrier.wait()
-        names = [slot[0] for slot in self.slots]
-        values = [slot[1] for slot in self.slots]
-        self.barrier.wait()  # every rank has read the slots: the next call may overwrite them
+        with self.meeting:
+            generation = self.generation
+            self.slots[rank] = (name, value)
+            self.arrived += 1
+            if self.arrived == self.size:
+                self.done[generation] = list(self.slots)
+                self.done.pop(generation - 2, None)  # every rank has read it: none is two calls behind
+                self.generation += 1
+                self.arrived = 0
+                self.meeting.notify_all()
+            elif not self.meeting.wait_for(lambda: self.generation > generation or self.broken, self.timeout):
+                self.broken = True
+                self.meeting.notify_all()
+                raise BrokenJob(f"rank {rank} waited {self.timeout} s at {name} for the other ranks")
+            if self.generation == generation:
+                raise BrokenJob(f"rank {rank} was waiting at {name} when another rank failed")
+            slots = self.done[generation]
+        names = [slot[0] for slot in slots]
         if len(set(names)) != 1:
             raise RuntimeError(f"the ranks made different collective calls: {names}")
-        return values
+        return [slot[1] for slot in slots]
 
 
 class Communicator:
@@ -152,6 +181,6 @@ class Communicator:
         buffer[...] = total
 
     def Abort(self, code: int = 0) -> None:
-        """Record the call and end this rank (the others' waits are broken by FakeWorld.run)."""
+        """Record the call and end this rank (FakeWorld.run then breaks the others' waits)."""
         self.world.aborts.append((self.world.rank, code))
         raise Aborted(self.world.rank, code)

@@ -106,6 +106,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/network/test_batches_and_validation.py",
         "tests/network/test_evaluate_values.py",
         "tests/network/test_distributed_mutants.py",
+        "tests/network/test_batch_history.py",
     ],
     "src/glassnet/network/data.py": [
         "tests/network/test_validation.py",

@@ -25,6 +25,7 @@ from glassnet.errors import GlassnetError
 from glassnet.network import distributed
 from glassnet.network.distributed import LocalStrategy, MPIStrategy, strategy
 from glassnet.parameter import Parameter
+from tests.network.test_loop_mutants import Spare, Table
 
 
 @pytest.fixture
@@ -381,3 +382,42 @@ def test_averaged_buffers_are_given_back_through_set_buffers(world2: FakeWorld) 
         return layer.buffers()["count"]
 
     assert [count.tolist() for count in world2.run(end)] == [[4.0], [4.0]]
+
+
+def test_with_batches_of_one_a_rank_is_idle_at_every_step_and_still_keeps_step(world2: FakeWorld) -> None:
+    nets = world2.run(lambda _: image_net().fit(IMAGES[:5], LABELS[:5], batch_size=1, distributed=True))
+    single = image_net().fit(IMAGES[:5], LABELS[:5], batch_size=1)
+    for a, b, one in zip(nets[0].parameters(), nets[1].parameters(), single.parameters(), strict=True):
+        assert np.array_equal(a.value, b.value)
+        np.testing.assert_allclose(a.value, one.value, rtol=0, atol=2e-6)
+    assert [len(net.history["batch_loss"]) for net in nets] == [10, 0]
+
+
+def test_a_rank_that_read_nothing_reports_a_divergence_without_a_scaling_hint(
+    world2: FakeWorld, capsys: pytest.CaptureFixture
+) -> None:
+    """One sample of a dataset object for two ranks: rank 1 never reads a batch, so it has no inputs to judge."""
+    x, y = np.full((1, 2), 5000.0, dtype=np.float32), np.zeros((1, 2), dtype=np.float32)
+    layers = [Spare(), Spare()]
+
+    def train(rank: int) -> None:
+        net = gn.Network(epochs=1, learning_rate=0.1, verbose=0, seed=0).add(layers[rank]).use("mse")
+        net.fit(Table(x, y), distributed=True)
+
+    with pytest.raises(Aborted):
+        world2.run(train)
+    err = capsys.readouterr().err
+    start = "training diverged at epoch 1, batch 1/1: {!r}.spare holds 2 NaN or infinite values after its last step"
+    advice = (
+        "the network is back at its initial weights: lower the learning rate (now 0.1), "
+        "e.g. fit(..., learning_rate=0.01)"
+    )
+    assert (
+        f"glassnet: rank 1 failed: DivergenceError: {start.format(layers[1])} (no batch had a finite loss); {advice}\n"
+    ) in err
+    loss = f"{5000.0**2:.4g}"
+    assert (
+        f"glassnet: rank 0 failed: DivergenceError: {start.format(layers[0])} (the last finite batch loss was {loss}); "
+        f"{advice}, or scale the inputs (the largest |x| is 5e+03) e.g. to [0, 1]\n"
+    ) in err
+    assert sorted(world2.aborts) == [(0, 1), (1, 1)]

@@ -187,3 +187,65 @@ def test_train_epoch_called_alone_trains_one_silent_epoch_as_fit_does(capsys: py
     for mine, theirs in zip(alone.parameters(), fitted.parameters(), strict=True):
         np.testing.assert_array_equal(mine.value, theirs.value)
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_bar_is_told_each_epoch_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(RunProgress, "start_epoch", lambda self, epoch: started.append(epoch))
+    net = gn.Network(epochs=2, verbose=0, seed=0).add(gn.Dense(2, 1)).use("mse")
+    net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32))
+    net.fit(np.ones((4, 2), dtype=np.float32), np.ones((4, 1), dtype=np.float32), epochs=1)
+    assert started == [1, 2, 3]
+
+
+def test_a_regression_shows_no_accuracy_on_the_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[float | None] = []
+    monkeypatch.setattr(RunProgress, "update", lambda self, images, loss, accuracy: shown.append(accuracy))
+    net = gn.Network(epochs=1, batch_size=2, verbose=0, seed=0).add(gn.Tanh()).use("mse")
+    x = np.linspace(-1, 1, 16, dtype=np.float32).reshape(4, 2, 2)  # (N, 2, 2): targets of this shape have no labels
+    net.fit(x, x[::-1].copy())
+    assert shown == [None, None] and net.history["accuracy"] == []
+
+
+class Table:
+    """A dataset object over arrays (its samples are read batch by batch)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[index], self.y[index]
+
+
+# 4 samples in 2 batches: the first holds the one input above 1e3, the second only small ones
+LARGE_FIRST = np.array([[2000.0, 0.0], [0.5, -1.0], [0.25, 0.0], [-1.0, 1.0]], dtype=np.float32)
+
+
+def test_the_scaling_hint_looks_at_every_input_of_arrays_but_the_last_batch_of_a_dataset() -> None:
+    """A parameter broken at the end of the epoch: arrays are scanned whole; a dataset object through its last batch."""
+    targets = np.zeros((4, 2), dtype=np.float32)
+    messages = []
+    for data in (
+        (LARGE_FIRST, targets),
+        (Table(LARGE_FIRST, targets), None),
+        (Table(LARGE_FIRST[::-1], targets), None),
+    ):
+        net = gn.Network(epochs=1, batch_size=2, learning_rate=0.1, verbose=0, seed=0).add(Spare()).use("mse")
+        with pytest.raises(gn.DivergenceError) as caught:
+            net.fit(*data, shuffle=False)
+        messages.append(str(caught.value))
+    hint = ", or scale the inputs (the largest |x| is 2e+03) e.g. to [0, 1]"
+    assert [message.endswith(hint) for message in messages] == [True, False, True]
+    assert messages[1].endswith("e.g. fit(..., learning_rate=0.01)")
+
+
+def test_a_loss_that_overflows_on_a_dataset_object_names_its_last_batchs_scale() -> None:
+    x = np.array([[1.0], [2.0], [3000.0], [-1000.0]], dtype=np.float32)
+    net = gn.Network(epochs=1, batch_size=2, learning_rate=1e30, verbose=0, seed=0).add(gn.Dense(1, 1)).use("mse")
+    with pytest.raises(gn.DivergenceError) as caught:
+        net.fit(Table(x, np.zeros((4, 1), dtype=np.float32)), shuffle=False)
+    assert str(caught.value).startswith("training diverged at epoch 1, batch 2/2: the loss became inf")
+    assert str(caught.value).endswith(", or scale the inputs (the largest |x| is 3e+03) e.g. to [0, 1]")
