@@ -13,6 +13,7 @@ from glassnet.network.plan import Plan
 from glassnet.network.progress import RunProgress
 from glassnet.parameter import Parameter
 from glassnet.schedules import Horizon
+from glassnet.threads import ROUNDS, WARMUP, ThreadTuner
 
 
 def test_the_divergence_message_says_where_what_was_kept_and_what_to_try() -> None:
@@ -249,3 +250,18 @@ def test_a_loss_that_overflows_on_a_dataset_object_names_its_last_batchs_scale()
         net.fit(Table(x, np.zeros((4, 1), dtype=np.float32)), shuffle=False)
     assert str(caught.value).startswith("training diverged at epoch 1, batch 2/2: the loss became inf")
     assert str(caught.value).endswith(", or scale the inputs (the largest |x| is 3e+03) e.g. to [0, 1]")
+
+
+def test_under_auto_threads_fit_times_every_batch_for_the_tuner() -> None:
+    """Each batch's time and size reach the tuner: it runs every candidate count in turn, then keeps one."""
+    probe = ThreadTuner("auto", verbose=0)
+    probe.close()
+    if not probe.auto:
+        pytest.skip("BLAS runs one thread here: nothing to measure")
+    gn.set_threads("auto")  # the conftest fixture puts one thread back
+    measuring = WARMUP + ROUNDS * len(probe.candidates)
+    net = gn.Network(batch_size=4, verbose=0, seed=0).add(gn.Dense(4, 2)).add(gn.Softmax()).use("cross_entropy")
+    net.fit(np.zeros((4 * (measuring + 2), 4)), np.zeros(4 * (measuring + 2), dtype=int))
+    log = net.card["fits"][-1]["blas_threads"]  # [[first batch, count], ...] at each change
+    per_batch = [max((first, count) for first, count in log if first <= batch)[1] for batch in range(measuring)]
+    assert set(per_batch) == set(probe.candidates)
