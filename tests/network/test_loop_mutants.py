@@ -8,7 +8,7 @@ import pytest
 import glassnet as gn
 from glassnet.network.data import prepare
 from glassnet.network.distributed import LocalStrategy
-from glassnet.network.loop import Run, _diverged, _inputs, run_horizon, train_epoch
+from glassnet.network.loop import Run, _diverged, _inputs, batch_points, run_horizon, train_epoch
 from glassnet.network.plan import Plan
 from glassnet.network.progress import RunProgress
 from glassnet.parameter import Parameter
@@ -265,3 +265,9 @@ def test_under_auto_threads_fit_times_every_batch_for_the_tuner() -> None:
     log = net.card["fits"][-1]["blas_threads"]  # [[first batch, count], ...] at each change
     per_batch = [max((first, count) for first, count in log if first <= batch)[1] for batch in range(measuring)]
     assert set(per_batch) == set(probe.candidates)
+
+
+def test_one_batch_past_the_cap_halves_the_points() -> None:
+    """101 batch losses: runs of ceil(101 / 100) = 2, so 51 points, the last of one batch alone."""
+    losses = [float(i) for i in range(101)]
+    assert batch_points(losses) == [i + 0.5 for i in range(0, 100, 2)] + [100.0]
