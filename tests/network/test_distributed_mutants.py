@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -28,17 +27,16 @@ from glassnet.parameter import Parameter
 from tests.network.test_loop_mutants import Spare, Table
 
 
-@pytest.fixture
-def world2(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorld]:
-    """Two ranks, with `from mpi4py import MPI` answered by the fake."""
-    world = FakeWorld(2)
-    monkeypatch.setitem(sys.modules, "mpi4py", world.module())
-    yield world
-
-
 def install(monkeypatch: pytest.MonkeyPatch, world: FakeWorld) -> FakeWorld:
+    """Answer `from mpi4py import MPI` with the fake world's module, for this test; return the world."""
     monkeypatch.setitem(sys.modules, "mpi4py", world.module())
     return world
+
+
+@pytest.fixture
+def world2(monkeypatch: pytest.MonkeyPatch) -> FakeWorld:
+    """Two ranks, installed."""
+    return install(monkeypatch, FakeWorld(2))
 
 
 # The strategies' own promises -----------------------------------------------------------------
