@@ -140,12 +140,14 @@ class MPIStrategy:
         return sums
 
     def end_epoch(self, layers: Sequence[Layer]) -> None:
-        """Average the non-trained state (BatchNorm running statistics) over ranks."""
+        """Average the non-trained state (BatchNorm running statistics) over ranks; set_buffers takes it back."""
         for layer in layers:
+            averaged = {}
             for name, array in layer.buffers().items():
                 mean = np.ascontiguousarray(array, dtype=np.float64)
                 self.comm.Allreduce(self.mpi.IN_PLACE, mean, op=self.mpi.SUM)
-                setattr(layer, name, (mean / self.size).astype(array.dtype))
+                averaged[name] = (mean / self.size).astype(array.dtype)
+            layer.set_buffers(averaged)
 
     def _pack(self, arrays: Sequence[np.ndarray], scale: float = 1.0) -> np.ndarray:
         """All arrays in one reused flat buffer (one message instead of one per parameter)."""
