@@ -93,6 +93,7 @@ def image(width: object = 2, height: object = 2, pixels: object = None) -> dict[
         (image(width=3), '"pixels" must hold width*height = 6 numbers, got 4'),
         ({"pixels": []}, '"pixels" must hold width*height = 784 numbers, got 0'),
         (image(pixels=[0, [1, 2], 0, 0]), '"pixels" must hold numbers only (no strings, booleans, lists or null)'),
+        (image(pixels=[0, True, 0, 0]), '"pixels" must hold numbers only (no strings, booleans, lists or null)'),
         (
             image(width=1, pixels=[[0, 1], [2, 3]]),
             '"pixels" must hold numbers only (no strings, booleans, lists or null)',
@@ -137,6 +138,8 @@ def test_maps_are_gray_levels_spanning_every_channel() -> None:
         # level = round(value * 255 / 7): 2 -> 72.9, 4 -> 145.7, 6 -> 218.6; 1 -> 36.4, 3 -> 109.3, 5 -> 182.1
         "values": [[[0, 73], [146, 219]], [[36, 109], [182, 255]]],
     }
+    levels = activation_json(LayerActivation("m", values))["values"]
+    assert json.dumps(levels) == "[[[0, 73], [146, 219]], [[36, 109], [182, 255]]]"  # integers: small answers
 
 
 def test_only_16_maps_are_sent_but_the_range_is_every_channels() -> None:
@@ -156,7 +159,14 @@ def test_a_constant_map_is_level_zero() -> None:
 
 @pytest.mark.parametrize(
     ("shape", "tile"),
-    [((28, 28, 1), (28, 28)), ((29, 10, 1), (28, 10)), ((66, 33, 2), (28, 14)), ((600, 1, 1), (28, 1))],
+    [
+        ((28, 28, 1), (28, 28)),
+        ((20, 10, 1), (20, 10)),  # smaller maps keep their size
+        ((29, 10, 1), (28, 10)),
+        ((66, 33, 2), (28, 14)),
+        ((600, 1, 1), (28, 1)),
+        ((1, 600, 1), (1, 28)),
+    ],
 )
 def test_large_maps_shrink_to_28_pixels_on_the_longer_side(shape: tuple[int, int, int], tile: tuple) -> None:
     values = np.random.default_rng(0).random(shape).astype(np.float32)
@@ -198,6 +208,26 @@ def test_class_names_are_the_models_when_they_fit_else_the_indices() -> None:
     assert Predictor(linear([0.0] * 3, ["cat", "dog", "eel"])).class_names == ["cat", "dog", "eel"]
     assert Predictor(linear([0.0] * 3, ["cat", "dog"])).class_names == ["0", "1", "2"]
     assert Predictor(linear([0.0] * 12)).class_names == [str(k) for k in range(12)]
+    deeper = linear([0.0] * 5).add(gn.ReLU()).add(gn.Dense(5, 3))  # the last layer's 3 outputs, not the first's 5
+    assert Predictor(deeper).class_names == ["0", "1", "2"]
+
+
+class Unsized(gn.Layer):
+    """A custom layer giving a vector of a size it does not say: ones for every sample."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.ones((len(x), 4), dtype=x.dtype)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+    def output_shape(self, input_shape: object) -> tuple[None]:
+        return (None,)
+
+
+def test_a_model_of_unknown_class_count_gets_no_class_names() -> None:
+    predictor = Predictor(gn.Network(seed=0).add(Unsized()))
+    assert predictor.class_names == [] and predictor.predict(BLANK, preprocess=False)["class"] is None
 
 
 class Shapeless(gn.Layer):
