@@ -624,6 +624,15 @@ def test_predict_without_a_model_file_uses_the_shipped_one(monkeypatch, capsys, 
     monkeypatch.setattr(pretrained, "PRETRAINED", tmp_path / "shipped.npz")
     line = f"{image}: 2  (top 3 probabilities: 2: 100.0%, 0: 0.0%, 1: 0.0%)\n"
     assert run(capsys, "predict", image) == (0, line, "")
+    assert run(capsys, "predict", image, image) == (0, line * 2, "")  # argparse took the first for MODEL
+
+
+def test_train_gets_its_model_option_as_given(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """--model names an architecture or a spec: train never reads it as the shipped model file."""
+    given: list[object] = []
+    monkeypatch.setattr(cli, "train_command", lambda args: given.append(args.model) or 0)
+    assert run(capsys, "train")[0] == 0 and run(capsys, "train", "--model", "pretrained")[0] == 0
+    assert given == [None, "pretrained"]
 
 
 def test_evaluate_prints_the_accuracy_loss_and_confusion_matrix(capsys, tmp_path: Path, mnist) -> None:
@@ -665,22 +674,37 @@ def test_evaluate_plots_the_matrix_titled_with_the_model_and_data(
     assert (classes, title, path) == (list("0123456789"), "m.npz on MNIST", str(tmp_path / "c.png"))
 
 
-def test_evaluate_bounds_its_batches_by_the_activation_limit(monkeypatch, capsys, tmp_path: Path, mnist) -> None:
-    linear(tmp_path / "m.npz", [0.0, 5.0, 0.0, 0, 0, 0, 0, 0, 0, 0], softmax=True)
+def batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
+    """The batch_size that each later Network.evaluate and Network.predict call is given, in order."""
     batches: list[tuple[str, object]] = []
-    evaluate, predict = gn.Network.evaluate, gn.Network.predict
 
-    def spy(name: str, method: Any) -> Any:
+    def spy(name: str) -> None:
+        method = getattr(gn.Network, name)
+
         def call(self: gn.Network, x: np.ndarray, *args: Any, **options: Any) -> Any:
             batches.append((name, options.get("batch_size")))
             return method(self, x, *args, **options)
 
-        return call
+        monkeypatch.setattr(gn.Network, name, call)
 
-    monkeypatch.setattr(gn.Network, "evaluate", spy("evaluate", evaluate))
-    monkeypatch.setattr(gn.Network, "predict", spy("predict", predict))
+    spy("evaluate")
+    spy("predict")
+    return batches
+
+
+def test_evaluate_bounds_its_batches_by_the_activation_limit(monkeypatch, capsys, tmp_path: Path, mnist) -> None:
+    linear(tmp_path / "m.npz", [0.0, 5.0, 0.0, 0, 0, 0, 0, 0, 0, 0], softmax=True)
+    batches = batch_sizes(monkeypatch)
     assert run(capsys, "evaluate", tmp_path / "m.npz")[0] == 0
     assert batches == [("evaluate", 256), ("predict", 256)]  # cli._batch_size of this model
+
+
+def test_predict_bounds_its_batches_by_the_activation_limit(monkeypatch, capsys, tmp_path: Path) -> None:
+    linear(tmp_path / "m.npz", [0.0, 1.0])
+    np.save(tmp_path / "seven.npy", seven())
+    batches = batch_sizes(monkeypatch)
+    assert run(capsys, "predict", tmp_path / "m.npz", tmp_path / "seven.npy")[0] == 0
+    assert batches == [("predict", 256)]
 
 
 def test_evaluate_refuses_a_plot_over_the_model_or_of_an_unknown_kind(capsys, tmp_path: Path) -> None:
