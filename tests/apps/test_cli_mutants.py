@@ -368,6 +368,22 @@ def test_bad_numbers_are_refused_in_one_line(capsys: pytest.CaptureFixture[str],
 
 
 @pytest.mark.parametrize(
+    ("option", "choices"),
+    [
+        ("--optimizer", ["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"]),
+        ("--color", ["gray", "rgb"]),
+        ("--dataset", ["mnist", "fashion-mnist"]),
+    ],
+)
+def test_the_choices_are_each_accepted_defaults_included(option: str, choices: list[str]) -> None:
+    key = option.removeprefix("--")
+    assert [parse("train", option, choice)[key] for choice in choices] == choices
+    if option == "--dataset":
+        assert [parse("export", "--layout", layout)["layout"] for layout in ("nhwc", "nchw")] == ["nhwc", "nchw"]
+        assert parse("export", "--format", "onnx")["format"] == "onnx"
+
+
+@pytest.mark.parametrize(
     ("argv", "option"),
     [
         (["train", "--optimizer", "lbfgs"], "--optimizer"),
