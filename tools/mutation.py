@@ -118,9 +118,9 @@ MODULE_TESTS: dict[str, list[str]] = {
     "src/glassnet/io/resume.py": ["tests/io/test_checkpoint.py"],
     "src/glassnet/io/state.py": ["tests/io/test_checkpoint.py", "tests/io/test_io.py"],
     # Tests that call glassnet.apps.cli.main in this process. test_cli.py and test_cli_folders.py run `python -m
-    # glassnet` in subprocesses, which mutmut's trampolines do not reach (they would only cost minutes); the
-    # in-process trainings of test_cli_options.py, test_pretrained.py and test_export.py take 1-80 s each, and
-    # mutmut runs every test of a function that calls main for each of its mutants, so they are left out.
+    # glassnet` in subprocesses, which mutmut's trampolines do not reach (they would only cost minutes). The
+    # in-process trainings of test_cli_options.py, test_pretrained.py and test_export.py (1-80 s each) are left
+    # out: every test that calls main reaches build_parser, whose 668 mutants would each run them all.
     "src/glassnet/apps/cli.py": ["tests/apps/test_hostile_inputs.py", "tests/apps/test_cli_mutants.py"],
     # The tests that send requests to an in-process AppServer or call the Predictor, but test_serve_doc.py,
     # which reads docs/serve-api.md beside tests/ (mutmut's copy of the tree has no docs/), and
