@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import threading
 import time
@@ -95,9 +96,10 @@ def test_an_early_disconnect_is_one_log_line(server, capfd) -> None:
     while err.count("connection ended early") < 3 and "Traceback" not in err and time.monotonic() < deadline:
         time.sleep(0.02)
         err += capfd.readouterr().err
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 3 and all("connection ended early" in line for line in lines), err
+    # Each disconnect logs one message and nothing else. Two handler threads' print() calls can interleave
+    # (the text and its newline are two writes), so the messages are counted, not the lines.
+    message = re.compile(r"glassnet serve: 127\.0\.0\.1: connection ended early \(\w+Error\)")
+    assert len(message.findall(err)) == 3 and message.sub("", err).strip() == "", err
 
 
 def test_connections_beyond_the_limit_get_503_and_the_server_recovers(net) -> None:
