@@ -132,8 +132,20 @@ MODULE_TESTS: dict[str, list[str]] = {
     "src/glassnet/io/model_file.py": ["tests/io/test_io.py", "tests/io/test_checkpoint.py"],
     "src/glassnet/io/resume.py": ["tests/io/test_checkpoint.py"],
     "src/glassnet/io/state.py": ["tests/io/test_checkpoint.py", "tests/io/test_io.py"],
-    "src/glassnet/apps/cli.py": ["tests/apps/test_cli.py", "tests/apps/test_hostile_inputs.py"],
-    "src/glassnet/apps/serve/api.py": ["tests/apps/test_serve.py", "tests/apps/test_serve_hostile.py"],
+    # Tests that call glassnet.apps.cli.main in this process. test_cli.py and test_cli_folders.py run `python -m
+    # glassnet` in subprocesses, which mutmut's trampolines do not reach (they would only cost minutes). The
+    # in-process trainings of test_cli_options.py, test_pretrained.py and test_export.py (1-80 s each) are left
+    # out: every test that calls main reaches build_parser, whose 668 mutants would each run them all.
+    "src/glassnet/apps/cli.py": ["tests/apps/test_hostile_inputs.py", "tests/apps/test_cli_mutants.py"],
+    # The tests that send requests to an in-process AppServer or call the Predictor, but test_serve_doc.py,
+    # which reads docs/serve-api.md beside tests/ (mutmut's copy of the tree has no docs/), and
+    # test_serve_concurrency.py, 12 s of every Predictor.predict mutant's run (the mutants test checks the lock).
+    "src/glassnet/apps/serve/api.py": [
+        "tests/apps/test_serve.py",
+        "tests/apps/test_serve_hostile.py",
+        "tests/apps/test_serve_upload.py",
+        "tests/apps/test_serve_api_mutants.py",
+    ],
 }
 # Environment variables a module's run needs: numba cannot compile mutmut's trampolines, so the
 # compiled max-pool kernels run as plain Python (and get mutated) with the JIT off.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import threading
 import time
@@ -90,10 +91,15 @@ def test_an_early_disconnect_is_one_log_line(server, capfd) -> None:
         with socket.create_connection(server.server_address[:2]) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # close with a reset
             sock.sendall(predict_request(body))
-    time.sleep(1.0)
-    err = capfd.readouterr().err
-    assert "Traceback" not in err
-    assert all("connection ended early" in line for line in err.strip().splitlines())
+    err = ""
+    deadline = time.monotonic() + 30  # the server threads log when they notice; a busy machine can take seconds
+    while err.count("connection ended early") < 3 and "Traceback" not in err and time.monotonic() < deadline:
+        time.sleep(0.02)
+        err += capfd.readouterr().err
+    # Each disconnect logs one message and nothing else. Two handler threads' print() calls can interleave
+    # (the text and its newline are two writes), so the messages are counted, not the lines.
+    message = re.compile(r"glassnet serve: 127\.0\.0\.1: connection ended early \(\w+Error\)")
+    assert len(message.findall(err)) == 3 and message.sub("", err).strip() == "", err
 
 
 def test_connections_beyond_the_limit_get_503_and_the_server_recovers(net) -> None:
