@@ -150,7 +150,7 @@ HELP: dict[str, tuple[str, list[tuple[str, str | None, str]]]] = {
         [
             ("model", "MODEL", MODEL_HELP + "; a .npz file"),
             ("images", "IMAGE", "a picture (any size and colours), or a folder of pictures"),
-            ("--json", None, "one JSON object per image: file, class, probabilities"),
+            ("--json", None, "one JSON object per image: file, class, probabilities (or scores)"),
         ],
     ),
     "summary": ("the layers of a saved model", [("model", "MODEL", MODEL_HELP)]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -96,10 +97,19 @@ def test_an_early_disconnect_is_one_log_line(server, capfd) -> None:
     while err.count("connection ended early") < 3 and "Traceback" not in err and time.monotonic() < deadline:
         time.sleep(0.02)
         err += capfd.readouterr().err
-    # Each disconnect logs one message and nothing else. Two handler threads' print() calls can interleave
-    # (the text and its newline are two writes), so the messages are counted, not the lines.
-    message = re.compile(r"glassnet serve: 127\.0\.0\.1: connection ended early \(\w+Error\)")
-    assert len(message.findall(err)) == 3 and message.sub("", err).strip() == "", err
+    line = re.compile(r"glassnet serve: 127\.0\.0\.1: connection ended early \(\w+Error\)")
+    assert [bool(line.fullmatch(text)) for text in err.splitlines()] == [True] * 3, err
+
+
+def test_a_log_line_is_one_write_so_threads_cannot_interleave_it(monkeypatch) -> None:
+    """print() writes the text and the newline separately: two disconnects at once gave one line of two."""
+    writes: list[str] = []
+    monkeypatch.setattr(sys, "stderr", type("Recorder", (), {"write": lambda self, text: writes.append(text)})())
+    try:
+        raise ConnectionResetError
+    except ConnectionResetError:
+        AppServer.handle_error(None, None, ("10.0.0.1", 5000))  # type: ignore[arg-type]
+    assert writes == ["glassnet serve: 10.0.0.1: connection ended early (ConnectionResetError)\n"]
 
 
 def test_connections_beyond_the_limit_get_503_and_the_server_recovers(net) -> None:

@@ -147,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "images", metavar="IMAGE", nargs="+", help="a picture (any size and colours), or a folder of pictures"
     )
-    predict.add_argument("--json", action="store_true", help="one JSON object per image: file, class, probabilities")
+    predict.add_argument(
+        "--json", action="store_true", help="one JSON object per image: file, class, probabilities (or scores)"
+    )
     predict.set_defaults(run=predict_command)
 
     summary = commands.add_parser("summary", help="the layers of a saved model")

@@ -111,7 +111,7 @@ class AppServer(ThreadingHTTPServer):
         except OSError as error:
             if error.errno in OUT_OF_DESCRIPTORS:
                 if not self.starved:
-                    print(f"glassnet serve: cannot accept connections: {error.strerror}; retrying", file=sys.stderr)
+                    log_line(f"glassnet serve: cannot accept connections: {error.strerror}; retrying")
                 self.starved = True
                 time.sleep(ACCEPT_BACKOFF)
             raise
@@ -149,9 +149,7 @@ class AppServer(ThreadingHTTPServer):
         """A client that disconnected or stalled is one line in the log; anything else a traceback."""
         error = sys.exc_info()[1]
         if isinstance(error, DISCONNECTS):
-            print(
-                f"glassnet serve: {client_address[0]}: connection ended early ({type(error).__name__})", file=sys.stderr
-            )
+            log_line(f"glassnet serve: {client_address[0]}: connection ended early ({type(error).__name__})")
             return
         super().handle_error(request, client_address)
 
@@ -161,6 +159,11 @@ class AppServer(ThreadingHTTPServer):
         address, port = self.server_address[:2]
         host = str(address)  # a str for AF_INET and AF_INET6 (typeshed also allows bytes)
         return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def log_line(text: str) -> None:
+    """One line on stderr in one write: print's text and newline are two writes, which threads interleave."""
+    sys.stderr.write(text + "\n")
 
 
 class Handler(BaseHTTPRequestHandler):
