@@ -114,7 +114,15 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/datasets/test_folder.py",
     ],
     "src/glassnet/network/distributed.py": ["tests/network/test_distributed.py"],
-    "src/glassnet/io/model_file.py": ["tests/io/test_io.py", "tests/io/test_checkpoint.py"],
+    # Not test_checkpoint.py: its runs train and kill subprocesses (seconds a test, a minute a surviving mutant),
+    # and test_io.py takes every save and load path it takes.
+    "src/glassnet/io/model_file.py": [
+        "tests/io/test_io.py",
+        "tests/io/test_hostile_files.py",
+        "tests/io/test_fixtures.py",
+        "tests/io/test_custom_layers.py",
+        "tests/io/test_model_file_mutants.py",
+    ],
     "src/glassnet/io/resume.py": [
         "tests/io/test_checkpoint.py",
         "tests/io/test_fixtures.py",
@@ -133,6 +141,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/network/test_training_safety.py",
         "tests/network/test_batch_history.py",
         "tests/network/test_callbacks.py",
+        "tests/io/test_state_mutants.py",
     ],
     "src/glassnet/apps/cli.py": ["tests/apps/test_cli.py", "tests/apps/test_hostile_inputs.py"],
     "src/glassnet/apps/serve/api.py": ["tests/apps/test_serve.py", "tests/apps/test_serve_hostile.py"],
