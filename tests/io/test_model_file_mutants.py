@@ -139,6 +139,28 @@ def test_loading_before_the_network_wing_is_registered_says_what_to_do(monkeypat
     assert str(error.value) == "glassnet.network was not imported: import glassnet first"
 
 
+def test_the_registered_class_is_the_one_loading_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_file, "_network_class", None)
+    model_file.register_network_class(gn.Network)
+    assert model_file.network_class() is gn.Network
+
+
+@pytest.mark.parametrize("where", ["card", "callbacks", "optimizer"])
+def test_a_non_finite_number_in_a_json_entry_is_never_written(tmp_path: Path, where: str) -> None:
+    # The loader refuses NaN and Infinity in JSON, so a save that wrote them would leave an unreadable file.
+    net = small().save(tmp_path / "m.npz")
+    before = (tmp_path / "m.npz").read_bytes()
+    if where == "card":
+        net.card["note"] = float("nan")  # the card entry
+    elif where == "callbacks":
+        net.callback_states = [{"type": "Mine", "state": {"best": float("inf")}}]  # the training entry
+    else:
+        net.optimizer.learning_rate = float("nan")  # the architecture entry
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        net.save(tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").read_bytes() == before
+
+
 def test_a_format_1_file_loads_with_an_empty_card() -> None:
     assert gn.Network.load(MODEL).card == {"fits": []}
 
@@ -269,6 +291,16 @@ def test_layers_must_be_a_list(tmp_path: Path, arrays: dict[str, np.ndarray]) ->
     assert refusal(path) == f"{path}: architecture.layers must be a list, found dict"
 
 
+def test_the_network_settings_and_loss_are_refused_naming_the_file(
+    tmp_path: Path, arrays: dict[str, np.ndarray]
+) -> None:
+    network = json_entry(arrays, "architecture")["network"] | {"surprise": 1}
+    path = write(tmp_path, arrays, network=network)
+    assert refusal(path) == f"{path}: architecture.network: missing keys [], unknown keys ['surprise']"
+    path = write(tmp_path, arrays, loss="hinge")
+    assert refusal(path).startswith(f"{path}: unknown loss 'hinge'; known: ")
+
+
 @pytest.mark.parametrize("seed", [-1, True, "1", 1.0])
 def test_a_bad_seed_is_refused(tmp_path: Path, arrays: dict[str, np.ndarray], seed: object) -> None:
     network = json_entry(arrays, "architecture")["network"] | {"seed": seed}
@@ -313,7 +345,9 @@ def test_bad_class_names_are_refused(tmp_path: Path, arrays: dict[str, np.ndarra
     assert refusal(path) == (f"{path}: class_names must be a list of 1 to 100000 strings of at most 255 characters")
 
 
-@pytest.mark.parametrize("names", [["n" * MAX_NAME, "b"], ["c"] * MAX_CLASSES], ids=["longest", "most"])
+@pytest.mark.parametrize(
+    "names", [["only"], ["n" * MAX_NAME, "b"], ["c"] * MAX_CLASSES], ids=["one", "longest", "most"]
+)
 def test_class_names_at_the_limits_load(tmp_path: Path, arrays: dict[str, np.ndarray], names: list[str]) -> None:
     assert gn.Network.load(write(tmp_path, arrays, class_names=names)).class_names == names
 
@@ -367,3 +401,5 @@ def test_a_custom_layers_parameter_names_must_be_identifiers(tmp_path: Path) -> 
         arrays["parameters/1/sh-ift"] = arrays.pop("parameters/1/shift")
         path = write(tmp_path, arrays)
         assert refusal(path) == f"{path}: layer 1's parameter names must be identifiers: ['sh-ift']"
+        with pytest.raises(gn.ModelFileError, match=r"the network has 10 parameters, more than the limit of 9"):
+            gn.Network.load(tmp_path / "m.npz", limits=gn.io.Limits(parameters=9))  # Shift's 2 counted from the file
