@@ -401,5 +401,39 @@ def test_a_custom_layers_parameter_names_must_be_identifiers(tmp_path: Path) -> 
         arrays["parameters/1/sh-ift"] = arrays.pop("parameters/1/shift")
         path = write(tmp_path, arrays)
         assert refusal(path) == f"{path}: layer 1's parameter names must be identifiers: ['sh-ift']"
+        layers = json_entry(arrays, "architecture")["layers"]
+        layers[1]["config"] = {"width": 2}
+        assert refusal(write(tmp_path, arrays, layers=layers)).startswith(f"{path}: layer 1")
         with pytest.raises(gn.ModelFileError, match=r"the network has 10 parameters, more than the limit of 9"):
             gn.Network.load(tmp_path / "m.npz", limits=gn.io.Limits(parameters=9))  # Shift's 2 counted from the file
+
+
+def test_a_zero_running_variance_loads(tmp_path: Path, arrays: dict[str, np.ndarray]) -> None:
+    net = gn.Network.load(write(tmp_path, arrays | {"buffers/1/running_var": np.zeros(4, np.float32)}))
+    assert net.layers[1].running_var.tolist() == [0.0] * 4
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"loss": ...}, "architecture: missing keys ['loss'], unknown keys []"),
+        ({"layers": [{"type": "Dense"}]}, "layer 0: missing keys ['config'], unknown keys []"),
+        ({"layers": [{"type": [], "config": {}}]}, "layer 0"),
+        ({"schedule": "nonsense"}, ""),
+        ({"augment": "nonsense"}, ""),
+        ({"optimizer": {"type": "Adadelta", "config": {}}}, "unknown optimizer 'Adadelta'"),
+    ],
+)
+def test_each_refusal_of_the_architecture_names_the_file(
+    tmp_path: Path, arrays: dict[str, np.ndarray], edit: dict[str, object], message: str
+) -> None:
+    path = write(tmp_path, arrays, **edit)
+    assert refusal(path).startswith(f"{path}: {message}")
+
+
+def test_a_refusal_of_the_training_entry_names_the_file(tmp_path: Path, arrays: dict[str, np.ndarray]) -> None:
+    training = json_entry(arrays, "training") | {"epoch": -1}
+    path = write(tmp_path, arrays | {"training": np.array(json.dumps(training))})
+    assert refusal(path) == f"{path}: training.epoch must be an int >= 0, found -1"
+    path = write(tmp_path, arrays | {"history/loss": np.array([0.5])})
+    assert refusal(path) == f"{path}: training.epoch is 2 but history/loss has 1"
