@@ -129,9 +129,35 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/network/test_distributed_mutants.py",
         "tests/network/test_distributed.py",
     ],
-    "src/glassnet/io/model_file.py": ["tests/io/test_io.py", "tests/io/test_checkpoint.py"],
-    "src/glassnet/io/resume.py": ["tests/io/test_checkpoint.py"],
-    "src/glassnet/io/state.py": ["tests/io/test_checkpoint.py", "tests/io/test_io.py"],
+    # Not test_checkpoint.py: its runs train and kill subprocesses (seconds a test, a minute a surviving mutant),
+    # and test_io.py takes every save and load path it takes.
+    "src/glassnet/io/model_file.py": [
+        "tests/io/test_io.py",
+        "tests/io/test_hostile_files.py",
+        "tests/io/test_fixtures.py",
+        "tests/io/test_custom_layers.py",
+        "tests/io/test_model_file_mutants.py",
+    ],
+    "src/glassnet/io/resume.py": [
+        "tests/io/test_checkpoint.py",
+        "tests/io/test_fixtures.py",
+        "tests/io/test_custom_layers.py",
+        "tests/network/test_fit_rollback.py",
+        "tests/network/test_schedule_training.py",
+        "tests/network/test_augment_training.py",
+        "tests/network/test_callbacks.py",
+        "tests/io/test_resume_mutants.py",
+    ],
+    "src/glassnet/io/state.py": [
+        "tests/io/test_checkpoint.py",
+        "tests/io/test_io.py",
+        "tests/io/test_fixtures.py",
+        "tests/network/test_fit_rollback.py",
+        "tests/network/test_training_safety.py",
+        "tests/network/test_batch_history.py",
+        "tests/network/test_callbacks.py",
+        "tests/io/test_state_mutants.py",
+    ],
     # Tests that call glassnet.apps.cli.main in this process. test_cli.py and test_cli_folders.py run `python -m
     # glassnet` in subprocesses, which mutmut's trampolines do not reach (they would only cost minutes). The
     # in-process trainings of test_cli_options.py, test_pretrained.py and test_export.py (1-80 s each) are left
