@@ -89,9 +89,9 @@ def save_network(net: SavedNetwork, path: PathLike) -> None:
     training, state_arrays = TrainingState.capture(net).entries(net.parameters())
     arrays: dict[str, np.ndarray] = {
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
-        "architecture": np.array(json.dumps(describe(net), allow_nan=False)),
-        "training": np.array(json.dumps(training, allow_nan=False)),
-        CARD_ENTRY: np.array(json.dumps(net.card, allow_nan=False)),
+        "architecture": _json_entry("architecture", describe(net)),
+        "training": _json_entry("training", training),
+        CARD_ENTRY: _json_entry(CARD_ENTRY, net.card),
     }
     for index, layer in enumerate(net.layers):
         named = {f"parameters/{index}/{name}": param.value for name, param in layer.named_parameters().items()}
@@ -110,6 +110,18 @@ def save_network(net: SavedNetwork, path: PathLike) -> None:
             )
     with atomic_write(path) as f:
         write_npz(f, arrays)
+
+
+def _json_entry(entry: str, value: object) -> np.ndarray:
+    """value as the JSON text of a model file's entry; NaN and infinities, which no loader reads back, refused."""
+    try:
+        return np.array(json.dumps(value, allow_nan=False))
+    except ValueError:
+        raise UnsaveableError(
+            f"the model file's {entry} entry would hold NaN or an infinite number (the optimizer's settings, the "
+            "history, a callback's state or the card, set by hand or by a callback): JSON cannot hold it; "
+            "the file was not written"
+        ) from None
 
 
 def load_network(
