@@ -29,6 +29,28 @@ def test_nesterov_needs_momentum() -> None:
     assert SGD(0.1, momentum=0.5, nesterov=True).nesterov is True
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: get_optimizer("adadelta", 0.01),
+            "unknown optimizer 'adadelta': use one of 'sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad' "
+            "or a gn.optimizers instance",
+        ),
+        (lambda: get_optimizer(["sgd"], 0.01), "unknown optimizer ['sgd']: use one of 'sgd', "),  # unhashable
+        (
+            lambda: SGD(0.01, nesterov=True),
+            "SGD: nesterov=True needs a momentum > 0, e.g. SGD(0.01, momentum=0.9, nesterov=True)",
+        ),
+        (lambda: RMSprop(0), "RMSprop learning_rate must be a positive finite number such as 0.01, got 0"),
+    ],
+)
+def test_optimizer_refusals_word_for_word(make, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        make()
+    assert str(caught.value).startswith(message)
+
+
 def test_default_learning_rates_are_pytorchs() -> None:
     assert (SGD().learning_rate, Adam().learning_rate, AdamW().learning_rate) == (0.01, 1e-3, 1e-3)
     assert (RMSprop().learning_rate, Adagrad().learning_rate) == (0.01, 0.01)
