@@ -112,6 +112,30 @@ def test_a_log_line_is_one_write_so_threads_cannot_interleave_it(monkeypatch) ->
     assert writes == ["glassnet serve: 10.0.0.1: connection ended early (ConnectionResetError)\n"]
 
 
+def test_ctrl_c_while_a_connection_thread_starts_stops_the_server(net, monkeypatch) -> None:
+    """SIGINT can land while Thread.start waits for the new thread: the slot is the thread's, Ctrl-C propagates."""
+    server = start(net)
+    server.shutdown()  # only process_request is driven below
+    starting = threading.Thread.start
+
+    def start_then_ctrl_c(thread: threading.Thread) -> None:
+        starting(thread)
+        thread.join()  # the connection is served and its slot released, as happens before the main thread wakes
+        raise KeyboardInterrupt
+
+    ours, theirs = socket.socketpair()
+    theirs.close()  # the client is gone: the handler reads end-of-file at once
+    monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt):  # was ValueError: the slot released twice, and serving went on
+            server.process_request(ours, ("127.0.0.1", 1))
+    finally:
+        monkeypatch.undo()
+        server.server_close()
+    assert server.slots.acquire(blocking=False)  # the slot is free again, once
+    server.slots.release()
+
+
 def test_connections_beyond_the_limit_get_503_and_the_server_recovers(net) -> None:
     server = AppServer(net, "127.0.0.1", 0)
     server.slots = threading.BoundedSemaphore(2)

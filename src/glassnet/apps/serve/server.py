@@ -132,9 +132,12 @@ class AppServer(ThreadingHTTPServer):
                 pass
             self.shutdown_request(request)
             return
+        # Only a thread that did not start gives its slot back here. A Ctrl-C while Thread.start waits leaves it
+        # to the thread, which has started and releases it: releasing twice raised ValueError (a BoundedSemaphore
+        # released too often), which serve_forever logged as a request's error and kept serving: Ctrl-C was lost.
         try:
             super().process_request(request, client_address)
-        except BaseException:
+        except Exception:  # no thread to spare
             self.slots.release()
             raise
 
