@@ -92,13 +92,20 @@ def test_an_early_disconnect_is_one_log_line(server, capfd) -> None:
         with socket.create_connection(server.server_address[:2]) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # close with a reset
             sock.sendall(predict_request(body))
-    err = ""
-    deadline = time.monotonic() + 30  # the server threads log when they notice; a busy machine can take seconds
-    while err.count("connection ended early") < 3 and "Traceback" not in err and time.monotonic() < deadline:
+    # A handler thread logs when it notices the reset: a busy machine can take seconds. Not every reset is
+    # noticed as an error (seen: 2 lines for 3 resets in 2 runs of 6): a connection that ends without one
+    # needs no line. The promise is that every line is the one-line message, never a traceback.
+    err, deadline, quiet_since = "", time.monotonic() + 30, None
+    while err.count("\n") < 3 and "Traceback" not in err and time.monotonic() < deadline:
         time.sleep(0.02)
-        err += capfd.readouterr().err
+        new = capfd.readouterr().err
+        err += new
+        quiet_since = time.monotonic() if new or quiet_since is None else quiet_since
+        if err and time.monotonic() - quiet_since > 2:  # two seconds without a new line: the rest ended cleanly
+            break
     line = re.compile(r"glassnet serve: 127\.0\.0\.1: connection ended early \(\w+Error\)")
-    assert [bool(line.fullmatch(text)) for text in err.splitlines()] == [True] * 3, err
+    lines = err.splitlines()
+    assert 1 <= len(lines) <= 3 and all(line.fullmatch(text) for text in lines), err
 
 
 def test_a_log_line_is_one_write_so_threads_cannot_interleave_it(monkeypatch) -> None:
