@@ -228,13 +228,12 @@ def test_a_run_killed_by_sigkill_resumes_bit_identically(tmp_path: Path, uninter
 def test_adam_checkpoints_hold_per_parameter_steps_and_refuse_bad_ones(tmp_path: Path) -> None:
     import json
 
-    from glassnet.io.npz import NpzReader, write_npz
+    from model_entries import read_entries
+
+    from glassnet.io.npz import write_npz
 
     build().fit(X, Y, epochs=1, checkpoint=tmp_path / "c.npz")
-    with open(tmp_path / "c.npz", "rb") as f:
-        reader = NpzReader(f, "c.npz")
-        arrays = {name: reader.read(name) for name in reader.headers}
-        reader.close()
+    arrays = read_entries(tmp_path / "c.npz")
     assert arrays["optimizer/0/step"].dtype == np.int64 and int(arrays["optimizer/0/step"]) == 6  # 96 / 16 steps
     assert "step" in json.loads(str(arrays["training"][()]))["optimizer"]["state"][0]
     arrays["optimizer/0/step"] = np.array(0, dtype=np.int64)

@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from model_entries import read_entries as read
 from model_fixtures import MODEL
 
 import glassnet as gn
 import glassnet.io.model_file as model_file
 from glassnet.io.model_file import FORMAT_VERSION, MAX_CLASSES, MAX_NAME
-from glassnet.io.npz import NpzReader, write_npz
+from glassnet.io.npz import write_npz
 from glassnet.io.schema import describe
 
 X = np.random.default_rng(4).random((8, 3), dtype=np.float32)
@@ -34,15 +35,6 @@ def small() -> gn.Network:
 @pytest.fixture(scope="module")
 def trained() -> gn.Network:
     return small().fit(X, Y, epochs=2)
-
-
-def read(path: Path) -> dict[str, np.ndarray]:
-    """Every entry of a model file."""
-    with open(path, "rb") as f:
-        reader = NpzReader(f, str(path))
-        arrays = {name: reader.read(name) for name in reader.headers}
-        reader.close()
-    return arrays
 
 
 def json_entry(arrays: dict[str, np.ndarray], entry: str) -> Any:

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from model_entries import read_entries as read
 
 import glassnet as gn
-from glassnet.io.npz import NpzReader, write_npz
+from glassnet.io.npz import write_npz
 from glassnet.io.state import BIT_GENERATORS, TrainingState, rng_to_json
 
 X = np.random.default_rng(2).random((8, 3), dtype=np.float32)
@@ -31,15 +32,6 @@ def small(optimizer: str = "adam") -> gn.Network:
 @pytest.fixture(scope="module")
 def trained() -> gn.Network:
     return small().fit(X, Y, epochs=2)
-
-
-def read(path: Path) -> dict[str, np.ndarray]:
-    """Every entry of a model file."""
-    with open(path, "rb") as f:
-        reader = NpzReader(f, str(path))
-        arrays = {name: reader.read(name) for name in reader.headers}
-        reader.close()
-    return arrays
 
 
 def training_of(arrays: dict[str, np.ndarray]) -> dict[str, Any]:

@@ -111,13 +111,12 @@ def test_the_zoo_step_schedule_halves_the_rate_each_epoch_like_the_old_lr_decay(
 def test_a_bad_stored_schedule_is_a_model_file_error(tmp_path: Path) -> None:
     import json
 
-    from glassnet.io.npz import NpzReader, write_npz
+    from model_entries import read_entries
+
+    from glassnet.io.npz import write_npz
 
     small(S.Constant(0.1)).save(tmp_path / "m.npz")
-    with open(tmp_path / "m.npz", "rb") as f:
-        reader = NpzReader(f, "m.npz")
-        arrays = {name: reader.read(name) for name in reader.headers}
-        reader.close()
+    arrays = read_entries(tmp_path / "m.npz")
     architecture = json.loads(str(arrays["architecture"][()]))
     architecture["schedule"] = {"type": "Constant", "config": {"learning_rate": -1}}
     arrays["architecture"] = np.array(json.dumps(architecture))
