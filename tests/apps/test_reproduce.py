@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -189,8 +190,13 @@ def test_a_new_fit_drops_the_evaluation_of_the_old_weights() -> None:
 
 def test_a_checkpoint_written_while_training_holds_the_data_hashes(tmp_path: Path, monkeypatch) -> None:
     """The hashes are computed on a thread while training starts: every save waits for them."""
-    hash_data = card_module._hash_data
-    monkeypatch.setattr(card_module, "_hash_data", lambda *args: time.sleep(0.5) or hash_data(*args))  # slow data
+    record_steps = card_module.record_steps
+
+    def slow_steps(*args: object) -> Iterator[None]:  # slow data
+        time.sleep(0.5)
+        yield from record_steps(*args)
+
+    monkeypatch.setattr(card_module, "record_steps", slow_steps)
     saved_mid_fit: list[dict] = []
     checkpoint = tmp_path / "ckpt.npz"
     spy = gn.callbacks.LambdaCallback(  # epoch 2 begins after epoch 1's checkpoint was written

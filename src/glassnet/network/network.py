@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,7 +22,7 @@ from glassnet.io.resume import resume_training
 from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
-from glassnet.network.card import card_complete, card_settings, record_fit
+from glassnet.network.card import DataHashing, card_complete, card_settings, record_fit
 from glassnet.network.data import labelled, network_inputs, prepare
 from glassnet.network.diagnoses import Diagnosis
 from glassnet.network.distributed import strategy
@@ -98,7 +97,7 @@ class Network:
         self.callback_states: list[dict[str, Any]] = []  # the callbacks' states after the last epoch, for checkpoints
         self.interrupted = False  # set by fit: True when Ctrl-C stopped it (glassnet.network.loop)
         self.card: dict[str, Any] = {"fits": []}  # what made this model, one record per fit (network/card.py)
-        self.card_hashing: threading.Thread | None = None  # the last fit's data hashes, until they are in
+        self.card_hashing: DataHashing | None = None  # the last fit's data hashes, until they are in
         self.diagnoses: list[Diagnosis] = []  # the training doctor's findings in the last fit (network/doctor.py)
         for layer in layers:
             self.add(layer)
