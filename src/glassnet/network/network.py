@@ -2,43 +2,36 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from glassnet.augment import Augmentation, check_augment
-from glassnet.checks import check_count, check_flag, check_positive, check_seed, first_non_finite
+from glassnet.augment import Augmentation
+from glassnet.checks import check_count, check_positive, check_seed, first_non_finite
 from glassnet.curves import training_curves
-from glassnet.errors import DivergenceError, InputTypeError, NotReadyError
+from glassnet.errors import InputTypeError, NotReadyError
 from glassnet.io import model_file
-from glassnet.io.files import check_output
 from glassnet.io.limits import DEFAULT_LIMITS, Limits, inference_batch
 from glassnet.io.onnx_export import export_onnx
 from glassnet.io.onnx_import import load_onnx
-from glassnet.io.resume import resume_training
-from glassnet.io.schema import describe
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
-from glassnet.network.card import DataHashing, card_complete, card_settings, record_fit
-from glassnet.network.data import labelled, network_inputs, prepare
+from glassnet.network.card import DataHashing, card_complete
+from glassnet.network.data import labelled, network_inputs
 from glassnet.network.diagnoses import Diagnosis
-from glassnet.network.distributed import strategy
-from glassnet.network.doctor import Doctor
+from glassnet.network.fitting import FitArguments, fit_network
 from glassnet.network.gradcheck import NetworkGradientCheck, check_network
-from glassnet.network.hooks import Callback, EpochFunction, check_callbacks
+from glassnet.network.hooks import Callback, EpochFunction
 from glassnet.network.interrupt import interruptible
-from glassnet.network.loop import HISTORY_KEYS, Run, run_horizon, train
+from glassnet.network.loop import HISTORY_KEYS
 from glassnet.network.numerics import overflow_error
 from glassnet.network.plan import Plan
-from glassnet.network.rollback import CallState
 from glassnet.network.summary import summary_html, summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
 from glassnet.schedules import Schedule, check_schedule
-from glassnet.threads import get_threads
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -249,63 +242,24 @@ class Network:
         not scaled, learning rate too high or too low, dead ReLUs, ...) with what to do: printed at
         the end of the epoch while verbose, always kept in `net.diagnoses` (network/diagnoses.py).
         """
-        loss = self._require_loss()
-        epochs = check_count(self.epochs if epochs is None else epochs, "epochs")
-        batch_size = check_count(self.batch_size if batch_size is None else batch_size, "batch_size")
-        verbose = check_count(self.verbose if verbose is None else verbose, "verbose", minimum=0)
-        rate = None if learning_rate is None else check_positive(learning_rate, "learning_rate", "0.01")
-        shuffle, callbacks = check_flag(shuffle, "shuffle"), check_callbacks(callbacks)
-        schedule = check_schedule(schedule)
-        clip = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "1.0")
-        augment = check_augment(augment)
-        parallel = strategy(check_flag(distributed, "distributed"))
-        before, card_before = CallState(self), copy.deepcopy(card_complete(self))
-        schedule_before, augment_before = self.schedule, self.augment
-        try:
-            data = prepare(self, x, y, validation_data, validation_split)
-            if resume is not None:
-                resume_training(self, resume)
-            if checkpoint is not None:
-                check_output(checkpoint, "checkpoint")  # a place it cannot be written fails now, not after an epoch
-                describe(self)  # a network a checkpoint cannot hold fails now, not after an epoch
-            if rate is not None:
-                self.optimizer.learning_rate = rate
-            if schedule is not None:
-                self.schedule = schedule
-            if augment is not None:
-                self.augment = augment
-            last_epoch = epochs if resume is not None else len(self.history["loss"]) + epochs
-            verbose = verbose if parallel.is_root else 0
-            record_fit(self, x, y, validation_data, last_epoch - len(self.history["loss"]), batch_size, shuffle)
-            distributed = parallel.size > 1
-            self.card["fits"][-1]["settings"] |= card_settings(validation_split, clip, callbacks, resume, distributed)
-            watcher = Doctor(print if verbose else None) if check_flag(doctor, "doctor") else None
-            self.diagnoses = watcher.findings if watcher is not None else []
-            horizon = run_horizon(len(data.train), batch_size, last_epoch)
-            run = Run(
-                last_epoch,
-                batch_size,
-                shuffle,
-                verbose,
-                callbacks,
-                checkpoint,
-                parallel,
-                horizon,
-                clip_norm=clip,
-                resumed=resume is not None,
-                threads=get_threads() if parallel.is_local else None,  # under MPI the session sets them
-                thread_log=self.card["fits"][-1]["blas_threads"],
-                doctor=watcher,
-            )
-            train(self, Plan(self.layers, loss, self.fuse_relu_pool), data, run)
-            card_complete(self)
-        except Exception as error:
-            card_complete(self)
-            # A failed call changes nothing; a divergence after complete epochs keeps them (documented).
-            if not isinstance(error, DivergenceError) or len(self.history["loss"]) == before.epochs:
-                before.restore(self)
-                self.card, self.schedule, self.augment = card_before, schedule_before, augment_before
-            raise
+        given = FitArguments(
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            callbacks=callbacks,
+            verbose=verbose,
+            checkpoint=checkpoint,
+            resume=resume,
+            distributed=distributed,
+            schedule=schedule,
+            clip_norm=clip_norm,
+            augment=augment,
+            doctor=doctor,
+        )
+        fit_network(self, x, y, given, self._require_loss())
         return self
 
     def plot_history(self, title: str = "") -> Figure:
