@@ -18,7 +18,7 @@ from test_cli import assert_one_line_error, glassnet
 import glassnet as gn
 from glassnet.apps import cli
 from glassnet.apps.imaging import WORK_SIDE, load_image, to_mnist
-from glassnet.apps.zoo import load_spec
+from glassnet.apps.model_spec import load_spec
 from glassnet.io.limits import Limits, forward_elements, parameter_count
 
 Image = pytest.importorskip("PIL.Image")

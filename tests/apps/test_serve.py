@@ -23,7 +23,7 @@ import glassnet as gn
 from glassnet.apps.imaging import resize, to_mnist
 from glassnet.apps.serve import AppServer, Predictor
 from glassnet.apps.serve.api import MAX_BODY
-from glassnet.apps.serve.server import is_loopback
+from glassnet.apps.serve.handler import is_loopback
 from glassnet.apps.zoo import get_model
 
 SRC = Path(__file__).resolve().parents[2] / "src"

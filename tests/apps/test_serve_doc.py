@@ -22,7 +22,8 @@ import glassnet as gn
 from glassnet.apps.imaging import MAX_PIXELS
 from glassnet.apps.serve import AppServer
 from glassnet.apps.serve.api import MAX_BODY, MAX_SIDE
-from glassnet.apps.serve.server import API_ROUTES, IDLE_TIMEOUT, MAX_CONNECTIONS, STATIC_FILES
+from glassnet.apps.serve.handler import API_ROUTES, IDLE_TIMEOUT
+from glassnet.apps.serve.server import MAX_CONNECTIONS, STATIC_FILES
 from glassnet.apps.serve.upload import DECODERS, MAX_UPLOAD, OPTIONS
 from glassnet.apps.zoo import get_model
 

@@ -18,6 +18,7 @@ from test_serve import start
 
 import glassnet as gn
 from glassnet.apps.serve import AppServer, Predictor
+from glassnet.apps.serve.handler import Handler
 
 
 @pytest.fixture(scope="module")
@@ -162,9 +163,7 @@ def test_connections_beyond_the_limit_get_503_and_the_server_recovers(net) -> No
 
 
 def test_idle_connections_are_closed(net, monkeypatch) -> None:
-    from glassnet.apps.serve import server as server_module
-
-    monkeypatch.setattr(server_module.Handler, "timeout", 0.5)
+    monkeypatch.setattr(Handler, "timeout", 0.5)
     server = start(net)
     try:
         with socket.create_connection(server.server_address[:2], timeout=5) as sock:

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from glassnet.apps.model_entry import ModelEntry
+from glassnet.apps.model_spec import SPEC_SCHEMA, load_spec
 from glassnet.apps.spec_schema import render
-from glassnet.apps.zoo import REGISTRY, SPEC_SCHEMA, ModelEntry, load_spec
+from glassnet.apps.zoo import REGISTRY
 from glassnet.augment import describe_augmentation
 from glassnet.errors import InputError
 from glassnet.io.json_schema import SchemaError, check_schema, packaged_schema, validate

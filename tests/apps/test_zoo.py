@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.apps.zoo import DEFAULT_MODEL, REGISTRY, describe_models, get_model, load_spec
+from glassnet.apps.model_spec import load_spec
+from glassnet.apps.zoo import DEFAULT_MODEL, REGISTRY, describe_models, get_model
 from glassnet.errors import InputError
 
 

@@ -17,6 +17,7 @@ from glassnet.apps.data import DATASETS, class_names, expand, load_data, read_im
 from glassnet.apps.diagnose import add_commands
 from glassnet.apps.epochs import load_run
 from glassnet.apps.export import ExportTarget, export_model
+from glassnet.apps.model_entry import INPUT_SHAPE, VALIDATION_SPLIT
 from glassnet.apps.plotting import (
     check_plot_path,
     confusion_figure,
@@ -29,7 +30,7 @@ from glassnet.apps.pretrained import resolve, split_model_and_images
 from glassnet.apps.report import write_report
 from glassnet.apps.serve import serve
 from glassnet.apps.train import INTERRUPTED, train_command
-from glassnet.apps.zoo import DEFAULT_MODEL, INPUT_SHAPE, VALIDATION_SPLIT, describe_models
+from glassnet.apps.zoo import DEFAULT_MODEL, describe_models
 from glassnet.errors import GlassnetError, InputError
 from glassnet.io.files import check_distinct, check_output
 from glassnet.io.limits import DEFAULT_LIMITS, check_network_size, forward_elements

@@ -3,7 +3,7 @@
 `glassnet train --model FILE.json` reads a spec {"layers": [{"type": "Conv2D", ...}, ...], ...}.
 Its schema ships as glassnet/apps/model-spec.schema.json (docs/model-spec.md): every built-in
 layer type of glassnet.io.schema.LAYER_TYPES with its constructor's arguments, their JSON types
-from the type hints and their defaults, and the hyper-parameters of glassnet.apps.zoo.ModelEntry.
+from the type hints and their defaults, and the hyper-parameters of glassnet.apps.model_entry.ModelEntry.
 load_spec validates every spec against the shipped file (glassnet.io.json_schema); a test checks
 that the file is what this module generates, so the two cannot drift. After changing a layer's
 constructor or ModelEntry, regenerate it with `python -m glassnet.apps.spec_schema`.
@@ -20,7 +20,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from glassnet.apps.zoo import SPEC_LOSSES, SPEC_SCHEMA, ModelEntry
+from glassnet.apps.model_entry import SPEC_LOSSES, ModelEntry
+from glassnet.apps.model_spec import SPEC_SCHEMA
 from glassnet.augment import AUGMENTATIONS
 from glassnet.io.schema import LAYER_TYPES, constructor_arguments
 from glassnet.optimizers import NAMED as OPTIMIZERS

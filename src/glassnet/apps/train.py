@@ -11,13 +11,14 @@ from typing import Any
 
 from glassnet.apps.data import DATASETS, load_data
 from glassnet.apps.epochs import epochs_folder, keep_epochs
+from glassnet.apps.model_entry import VALIDATION_SPLIT
 from glassnet.apps.plotting import (
     check_plot_path,
     save_figure,
     training_curves,
 )
 from glassnet.apps.runs import RunFolder
-from glassnet.apps.zoo import DEFAULT_MODEL, VALIDATION_SPLIT, get_model
+from glassnet.apps.zoo import DEFAULT_MODEL, get_model
 from glassnet.errors import InputError
 from glassnet.io.files import check_distinct, check_output
 from glassnet.layers.maxpool2x2 import warm_up_in_background
