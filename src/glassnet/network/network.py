@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,14 +13,13 @@ from glassnet.checks import check_count, check_positive, check_seed, first_non_f
 from glassnet.curves import training_curves
 from glassnet.errors import InputTypeError, NotReadyError
 from glassnet.io import model_file
-from glassnet.io.limits import DEFAULT_LIMITS, Limits, inference_batch
-from glassnet.io.onnx_export import export_onnx
-from glassnet.io.onnx_import import load_onnx
+from glassnet.io.limits import inference_batch
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
-from glassnet.network.card import DataHashing, card_complete
+from glassnet.network.card import DataHashing
 from glassnet.network.data import labelled, network_inputs
 from glassnet.network.diagnoses import Diagnosis
+from glassnet.network.files import ModelFiles
 from glassnet.network.fitting import FitArguments, fit_network
 from glassnet.network.gradcheck import NetworkGradientCheck, check_network
 from glassnet.network.hooks import Callback, EpochFunction
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Callback", "EpochFunction", "Network"]
 
 
-class Network:
+class Network(ModelFiles):
     """A stack of layers trained by mini-batch gradient descent; add, use and fit return self.
 
     Args:
@@ -265,72 +264,6 @@ class Network:
     def plot_history(self, title: str = "") -> Figure:
         """`history` as a matplotlib Figure: loss (each batch's too) and accuracy per epoch; needs glassnet[plot]."""
         return training_curves(self.history, title)
-
-    # Files --------------------------------------------------------------------------------------
-
-    def save(self, path: str | os.PathLike[str]) -> Network:
-        """Write the model and its training state to one .npz file, atomically; returns self.
-
-        Args:
-            path: the file; only built-in layers, losses and optimizers can be saved. An existing
-                file keeps its permission bits; a symbolic link is followed (its target is
-                replaced, the link stays); a folder, device or FIFO there is refused, never replaced.
-        """
-        card_complete(self)  # the data hashes of a fit still running (a callback saving) are in first
-        model_file.save_network(self, path)
-        return self
-
-    @classmethod
-    def load(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        limits: Limits = DEFAULT_LIMITS,
-        custom_layers: Mapping[str, type[Layer]] | None = None,
-    ) -> Network:
-        """Read a model file or checkpoint written by save (gn.ModelFileError if it is not valid).
-
-        Args:
-            path: the file (a regular file: FIFOs and devices are refused).
-            limits: the largest network accepted, gn.io.Limits(parameters=..., activations=...);
-                the default refuses a file describing more than 50 M parameters or 20 M values in
-                one sample's forward pass (docs/security.md).
-            custom_layers: your layer classes by the name the file stores (Keras's custom_objects),
-                for those not registered with @gn.register_layer; nothing else is ever built.
-        """
-        return cast(Network, model_file.load_network(path, limits, custom_layers))  # the class registered below
-
-    def to_onnx(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        input_shape: Sequence[int] | None = None,
-        layout: str = "nhwc",
-        class_names: Sequence[str] | None = None,
-        preprocessing: str | None = None,
-    ) -> Network:
-        """Write the network for inference as an ONNX file (needs `pip install "glassnet[onnx]"`); returns self.
-
-        Args:
-            path: the .onnx file; the graph's input is "input" (N, H, W, C), its output "output".
-            input_shape: one sample's shape; default: the shape the network last saw.
-            layout: "nhwc" (glassnet's) or "nchw" (ONNX's and PyTorch's) for image input and output.
-            class_names: stored in the file's metadata, one per output.
-            preprocessing: how raw data becomes the input, stored in the file's metadata.
-        """
-        export_onnx(
-            self, path, input_shape=input_shape, layout=layout, class_names=class_names, preprocessing=preprocessing
-        )
-        return self
-
-    @classmethod
-    def from_onnx(cls, path: str | os.PathLike[str]) -> Network:
-        """A network computing what an ONNX file computes (gn.ModelFileError if glassnet cannot); it takes NHWC.
-
-        Args:
-            path: the .onnx file, from to_onnx or from PyTorch's export of the equivalent nn.Sequential.
-        """
-        return cast(Network, load_onnx(path))
 
     # Helpers ------------------------------------------------------------------------------------
 
