@@ -37,7 +37,8 @@ from glassnet.network.rollback import CallState
 from glassnet.network.summary import summary_html, summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
-from glassnet.schedules import Schedule, check_schedule
+from glassnet.schedule_specs import check_schedule
+from glassnet.schedules import Schedule
 from glassnet.threads import get_threads
 
 if TYPE_CHECKING:
