@@ -62,6 +62,12 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/core/test_schedules_mutants.py",
         "tests/network/test_schedule_training.py",
     ],
+    "src/glassnet/schedule_specs.py": [
+        "tests/core/test_schedules.py",
+        "tests/core/test_schedules_mutants.py",
+        "tests/network/test_schedule_training.py",
+        "tests/apps/test_zoo.py",
+    ],
     "src/glassnet/layers/dense.py": [
         "tests/layers/test_layers.py",
         "tests/layers/test_gradients.py",

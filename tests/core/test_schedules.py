@@ -9,7 +9,8 @@ import pytest
 
 import glassnet as gn
 from glassnet.errors import InputError, InputTypeError
-from glassnet.schedules import Horizon, build_schedule, describe_schedule, parse_schedule
+from glassnet.schedule_specs import build_schedule, parse_schedule
+from glassnet.schedules import Horizon, describe_schedule
 
 S = gn.schedules
 HORIZON = Horizon(steps_per_epoch=10, total_steps=100)

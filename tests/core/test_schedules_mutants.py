@@ -8,7 +8,8 @@ import pytest
 
 import glassnet as gn
 from glassnet.errors import InputError, InputTypeError
-from glassnet.schedules import Horizon, _value, build_schedule, check_schedule, describe_schedule, parse_schedule
+from glassnet.schedule_specs import _value, build_schedule, check_schedule, parse_schedule
+from glassnet.schedules import Horizon, describe_schedule
 
 S = gn.schedules
 HORIZON = Horizon(steps_per_epoch=10, total_steps=100)

@@ -15,7 +15,8 @@ from glassnet.losses import CrossEntropy
 from glassnet.network.network import Network
 from glassnet.optimizers import NAMED as OPTIMIZERS
 from glassnet.optimizers import Optimizer
-from glassnet.schedules import Schedule, parse_schedule
+from glassnet.schedule_specs import parse_schedule
+from glassnet.schedules import Schedule
 
 INPUT_SHAPE: tuple[int, ...] = (28, 28, 1)  # one MNIST image, HWC
 VALIDATION_SPLIT = 0.1  # the share of the training images glassnet train holds out, unless a model says otherwise

@@ -22,7 +22,8 @@ from glassnet.layers import Activation, Layer
 from glassnet.layers.registry import REGISTERED, custom_config, registered_name
 from glassnet.losses import LOSSES, Loss
 from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
-from glassnet.schedules import build_schedule, describe_schedule
+from glassnet.schedule_specs import build_schedule
+from glassnet.schedules import describe_schedule
 
 # Every layer class glassnet exports, but the base class and Activation (it holds Python functions).
 LAYER_TYPES: dict[str, type[Layer]] = {

@@ -29,7 +29,8 @@ from glassnet.network.hooks import Callback, EpochFunction, check_callbacks
 from glassnet.network.loop import Run, run_horizon, train
 from glassnet.network.plan import Plan
 from glassnet.network.rollback import CallState
-from glassnet.schedules import Schedule, check_schedule
+from glassnet.schedule_specs import check_schedule
+from glassnet.schedules import Schedule
 from glassnet.threads import get_threads
 
 if TYPE_CHECKING:

@@ -30,7 +30,8 @@ from glassnet.network.plan import Plan
 from glassnet.network.summary import summary_html, summary_table
 from glassnet.optimizers import Optimizer, get_optimizer
 from glassnet.parameter import Parameter
-from glassnet.schedules import Schedule, check_schedule
+from glassnet.schedule_specs import check_schedule
+from glassnet.schedules import Schedule
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
