@@ -12,7 +12,7 @@ from glassnet.augment import Augmentation
 from glassnet.checks import check_count, check_positive, check_seed, first_non_finite
 from glassnet.curves import training_curves
 from glassnet.errors import InputTypeError, NotReadyError
-from glassnet.io import model_file
+from glassnet.io import model_build, model_file
 from glassnet.io.limits import DEFAULT_LIMITS, Limits, inference_batch
 from glassnet.io.onnx_export import export_onnx
 from glassnet.io.onnx_import import load_onnx
@@ -350,4 +350,4 @@ class Network:
         return f"Network({len(self.layers)} layers, loss={self.loss!r})"
 
 
-model_file.register_network_class(Network)
+model_build.register_network_class(Network)
