@@ -144,6 +144,14 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/io/test_custom_layers.py",
         "tests/io/test_model_file_mutants.py",
     ],
+    # The stored architecture's checks and building, moved out of model_file.py: the same tests.
+    "src/glassnet/io/model_build.py": [
+        "tests/io/test_io.py",
+        "tests/io/test_hostile_files.py",
+        "tests/io/test_fixtures.py",
+        "tests/io/test_custom_layers.py",
+        "tests/io/test_model_file_mutants.py",
+    ],
     "src/glassnet/io/resume.py": [
         "tests/io/test_checkpoint.py",
         "tests/io/test_fixtures.py",
@@ -169,6 +177,8 @@ MODULE_TESTS: dict[str, list[str]] = {
     # in-process trainings of test_cli_options.py, test_pretrained.py and test_export.py (1-80 s each) are left
     # out: every test that calls main reaches build_parser, whose 668 mutants would each run them all.
     "src/glassnet/apps/cli.py": ["tests/apps/test_hostile_inputs.py", "tests/apps/test_cli_mutants.py"],
+    # The commands, moved out of cli.py: the same tests, which reach them through main.
+    "src/glassnet/apps/commands.py": ["tests/apps/test_hostile_inputs.py", "tests/apps/test_cli_mutants.py"],
     # The tests that send requests to an in-process AppServer or call the Predictor, but test_serve_doc.py,
     # which reads docs/serve-api.md beside tests/ (mutmut's copy of the tree has no docs/), and
     # test_serve_concurrency.py, 12 s of every Predictor.predict mutant's run (the mutants test checks the lock).

@@ -1,7 +1,7 @@
-"""The promises of glassnet.apps.cli that its surviving mutants broke, checked in this process through
-`main(argv)` and `build_parser()`: every option's name, type, bounds, default, choices and help; the
-one-line refusals; what evaluate, predict, summary, models, serve, report and export print or pass on
-(see docs/mutation.md)."""
+"""The promises of glassnet.apps.cli and glassnet.apps.commands that their surviving mutants broke, checked
+in this process through `main(argv)` and `build_parser()`: every option's name, type, bounds, default,
+choices and help; the one-line refusals; what evaluate, predict, summary, models, serve, report and
+export print or pass on (see docs/mutation.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from image_folders import make_folder
 
 import glassnet as gn
 from glassnet import __version__
-from glassnet.apps import cli, pretrained
+from glassnet.apps import cli, commands, pretrained
 from glassnet.apps import data as app_data
 from glassnet.apps.diagnose import doctor_command, reproduce_command
 from glassnet.apps.export import ExportTarget
@@ -258,18 +258,18 @@ def test_the_defaults_of_every_command() -> None:
         "distributed": False,
         "run": train_command,
     }
-    evaluate = {"model": None, "dataset": "mnist", "data": None, "plot": None, "run": cli.evaluate_command}
+    evaluate = {"model": None, "dataset": "mnist", "data": None, "plot": None, "run": commands.evaluate_command}
     assert parse("evaluate") == {"command": "evaluate", **evaluate}
     assert parse("predict", "a.png") == {
         "command": "predict",
         "model": None,
         "images": ["a.png"],
         "json": False,
-        "run": cli.predict_command,
+        "run": commands.predict_command,
     }
-    assert parse("summary") == {"command": "summary", "model": None, "run": cli.summary_command}
-    assert parse("models") == {"command": "models", "run": cli.models_command}
-    serve = {"model": None, "port": 8000, "host": "127.0.0.1", "verbose": False, "run": cli.serve_command}
+    assert parse("summary") == {"command": "summary", "model": None, "run": commands.summary_command}
+    assert parse("models") == {"command": "models", "run": commands.models_command}
+    serve = {"model": None, "port": 8000, "host": "127.0.0.1", "verbose": False, "run": commands.serve_command}
     assert parse("serve") == {"command": "serve", **serve}
     assert parse("export") == {
         "command": "export",
@@ -279,9 +279,9 @@ def test_the_defaults_of_every_command() -> None:
         "layout": "nhwc",
         "dataset": "mnist",
         "check": False,
-        "run": cli.export_command,
+        "run": commands.export_command,
     }
-    report = {"model": None, "out": "report.html", "dataset": "mnist", "run": cli.report_command}
+    report = {"model": None, "out": "report.html", "dataset": "mnist", "run": commands.report_command}
     assert parse("report") == {"command": "report", **report}
     assert parse("doctor") == {"command": "doctor", "model": None, "dataset": "mnist", "run": doctor_command}
     assert parse("reproduce") == {"command": "reproduce", "model": None, "run": reproduce_command}
@@ -430,19 +430,19 @@ def test_an_error_is_one_line(error: BaseException, line: str) -> None:
 def test_the_input_shape_is_the_models_when_it_is_28x28(shape: tuple[int, ...] | None, used: tuple) -> None:
     net = gn.Network(seed=0)
     net.input_shape = shape
-    assert cli._input_shape(net) == used
+    assert commands._input_shape(net) == used
 
 
 def test_the_batch_holds_at_most_the_values_of_one_images_limit() -> None:
     small = gn.Network(seed=0).add(gn.Flatten()).add(gn.Dense(784, 10))
-    assert cli._batch_size(small) == 256  # 784 + 784 + 10 values an image: far below 20,000,000 / 256
+    assert commands._batch_size(small) == 256  # 784 + 784 + 10 values an image: far below 20,000,000 / 256
     relus = gn.Network(seed=0)
     for _ in range(100):
         relus.add(gn.ReLU())
-    size = cli._batch_size(relus)
+    size = commands._batch_size(relus)
     assert size == 252 and type(size) is int  # 20,000,000 // (101 * 784 = 79,184)
     huge = gn.Network(seed=0).add(gn.Conv2D(1, 1, 1, padding=2300))  # one 4628x4628 map: over the limit alone
-    assert cli._batch_size(huge) == 1
+    assert commands._batch_size(huge) == 1
 
 
 class Shapeless(gn.Layer):
@@ -460,7 +460,7 @@ GIVES = "for an image; evaluate, predict and report need one score per class, (N
 
 def test_a_model_of_unknown_output_is_refused_as_giving_nothing() -> None:
     with pytest.raises(gn.InputError) as caught:
-        cli._check_classifier(gn.Network(seed=0).add(Shapeless()), "m.npz")
+        commands._check_classifier(gn.Network(seed=0).add(Shapeless()), "m.npz")
     assert str(caught.value) == f"m.npz: the model gives nothing {GIVES}Flatten() and a Dense layer"
 
 
@@ -475,7 +475,7 @@ def test_a_model_of_unknown_output_is_refused_as_giving_nothing() -> None:
 def test_only_a_model_giving_one_score_per_class_is_a_classifier(net: gn.Network, gives: str, capsys, tmp_path) -> None:
     net.save(tmp_path / "m.npz")
     if gives == "(N, 10)":
-        assert cli._check_classifier(net, "m.npz") is net
+        assert commands._check_classifier(net, "m.npz") is net
         return
     status, out, err = run(capsys, "evaluate", tmp_path / "m.npz")
     assert (status, out) == (1, "")
@@ -557,7 +557,7 @@ def test_summary_prints_the_table_of_the_given_or_the_shipped_model(monkeypatch,
 
 def test_serve_passes_the_model_address_port_and_verbosity(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(cli, "serve", lambda *args: calls.append(args))
+    monkeypatch.setattr(commands, "serve", lambda *args: calls.append(args))
     assert run(capsys, "serve", "m.npz", "--port", "0", "--host", "::1", "--verbose")[0] == 0
     assert run(capsys, "serve", "m.npz")[0] == 0
     assert calls == [("m.npz", "::1", 0, True), ("m.npz", "127.0.0.1", 8000, False)]
@@ -628,7 +628,7 @@ def test_predict_json_and_export_flush_each_line_for_a_reader_on_a_pipe(monkeypa
     assert stdout.flushed == [line, line * 2]
     stdout = Flushes()
     monkeypatch.setattr(sys, "stdout", stdout)
-    monkeypatch.setattr(cli, "export_model", lambda *args: iter(["one", "two"]))
+    monkeypatch.setattr(commands, "export_model", lambda *args: iter(["one", "two"]))
     assert cli.main(["export", str(tmp_path / "m.npz")]) == 0
     assert stdout.flushed == ["one\n", "one\ntwo\n"]
 
@@ -681,8 +681,10 @@ def test_evaluate_plots_the_matrix_titled_with_the_model_and_data(
 ) -> None:
     linear(tmp_path / "m.npz", [0.0, 5.0, 0.0, 0, 0, 0, 0, 0, 0, 0], softmax=True)
     figures: list[tuple[object, ...]] = []
-    monkeypatch.setattr(cli, "confusion_figure", lambda matrix, classes, title: (matrix.sum(axis=0), classes, title))
-    monkeypatch.setattr(cli, "save_figure", lambda figure, path: figures.append((figure, path)))
+    monkeypatch.setattr(
+        commands, "confusion_figure", lambda matrix, classes, title: (matrix.sum(axis=0), classes, title)
+    )
+    monkeypatch.setattr(commands, "save_figure", lambda figure, path: figures.append((figure, path)))
     status, out, _ = run(capsys, "evaluate", tmp_path / "m.npz", "--plot", tmp_path / "c.png")
     assert status == 0 and out.endswith(f"\n\nSaved the confusion matrix to {tmp_path / 'c.png'}\n")
     [((predicted, classes, title), path)] = figures
@@ -712,7 +714,7 @@ def test_evaluate_bounds_its_batches_by_the_activation_limit(monkeypatch, capsys
     linear(tmp_path / "m.npz", [0.0, 5.0, 0.0, 0, 0, 0, 0, 0, 0, 0], softmax=True)
     batches = batch_sizes(monkeypatch)
     assert run(capsys, "evaluate", tmp_path / "m.npz")[0] == 0
-    assert batches == [("evaluate", 256), ("predict", 256)]  # cli._batch_size of this model
+    assert batches == [("evaluate", 256), ("predict", 256)]  # commands._batch_size of this model
 
 
 def test_predict_bounds_its_batches_by_the_activation_limit(monkeypatch, capsys, tmp_path: Path) -> None:
@@ -770,7 +772,7 @@ def test_report_passes_the_model_data_and_names_to_the_writer(monkeypatch, capsy
         calls.append(args)
         return Path(args[1])
 
-    monkeypatch.setattr(cli, "write_report", write)
+    monkeypatch.setattr(commands, "write_report", write)
     assert run(capsys, "report", model, "--out", tmp_path / "r.html") == (
         0,
         f"Wrote the report to {tmp_path / 'r.html'}\n",
@@ -787,7 +789,7 @@ def test_report_passes_the_model_data_and_names_to_the_writer(monkeypatch, capsy
 def test_report_refuses_an_output_over_its_model_or_a_model_without_classes(monkeypatch, capsys, tmp_path) -> None:
     model = tmp_path / "m.npz"
     linear(model, [0.0] * 10)
-    monkeypatch.setattr(cli, "load_data", failing(AssertionError("the output is checked before loading data")))
+    monkeypatch.setattr(commands, "load_data", failing(AssertionError("the output is checked before loading data")))
     _, _, err = run(capsys, "report", model, "--out", model)
     assert err.startswith(f"glassnet: error: --out {model} is the same file as MODEL {model}: ")
     _, _, err = run(capsys, "report", model, "--out", tmp_path / "none" / "r.html")
@@ -802,7 +804,7 @@ def test_report_refuses_an_output_over_its_model_or_a_model_without_classes(monk
 def test_report_names_the_classes_of_the_dataset(monkeypatch, capsys, tmp_path: Path, fashion: list[str]) -> None:
     linear(tmp_path / "m.npz", [0.0] * 10, softmax=True)
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(cli, "write_report", lambda *args: calls.append(args) or Path(args[1]))
+    monkeypatch.setattr(commands, "write_report", lambda *args: calls.append(args) or Path(args[1]))
     assert run(capsys, "report", tmp_path / "m.npz", "--dataset", "fashion-mnist", "--out", tmp_path / "r.html")[0] == 0
     assert calls[0][4] == fashion and calls[0][5] == "m.npz on Fashion-MNIST"
 
@@ -815,7 +817,7 @@ def test_export_passes_its_target_and_the_test_images(monkeypatch, capsys, tmp_p
         yield "first line"
         yield "second line"
 
-    monkeypatch.setattr(cli, "export_model", export)
+    monkeypatch.setattr(commands, "export_model", export)
     argv = (
         "export",
         tmp_path / "m.npz",

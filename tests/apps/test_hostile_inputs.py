@@ -219,7 +219,7 @@ def test_memory_and_recursion_errors_end_in_one_line(tiny_model: Path, monkeypat
     def fail(*args: object, **kwargs: object) -> None:
         raise error()
 
-    monkeypatch.setattr(cli.Network, "load", fail)
+    monkeypatch.setattr(gn.Network, "load", fail)
     assert cli.main(["summary", str(tiny_model)]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("glassnet: error: summary")

@@ -1,4 +1,4 @@
-"""Model files (glassnet.io.model_file): what a file holds, and each refusal's exact message.
+"""Model files (glassnet.io.model_file and model_build): what a file holds, and each refusal's exact message.
 
 Written for the survivors of mutation testing (docs/mutation.md): a file edited in one place is
 refused with the one message that names the place, what it must be and what it held.
@@ -16,8 +16,9 @@ from model_entries import read_entries as read
 from model_fixtures import MODEL
 
 import glassnet as gn
-import glassnet.io.model_file as model_file
-from glassnet.io.model_file import FORMAT_VERSION, MAX_CLASSES, MAX_NAME
+import glassnet.io.model_build as model_build
+from glassnet.io.model_build import MAX_CLASSES, MAX_NAME
+from glassnet.io.model_file import FORMAT_VERSION
 from glassnet.io.npz import write_npz
 from glassnet.io.schema import describe
 
@@ -125,16 +126,16 @@ def test_integer_weights_are_unsaveable(tmp_path: Path) -> None:
 
 
 def test_loading_before_the_network_wing_is_registered_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model_file, "_network_class", None)
+    monkeypatch.setattr(model_build, "_network_class", None)
     with pytest.raises(RuntimeError) as error:
-        model_file.network_class()
+        model_build.network_class()
     assert str(error.value) == "glassnet.network was not imported: import glassnet first"
 
 
 def test_the_registered_class_is_the_one_loading_builds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model_file, "_network_class", None)
-    model_file.register_network_class(gn.Network)
-    assert model_file.network_class() is gn.Network
+    monkeypatch.setattr(model_build, "_network_class", None)
+    model_build.register_network_class(gn.Network)
+    assert model_build.network_class() is gn.Network
 
 
 @pytest.mark.parametrize("where", ["card", "callbacks", "optimizer"])

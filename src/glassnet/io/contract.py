@@ -1,7 +1,7 @@
 """What the io wing needs of a network, as a Protocol: io never imports the network wing.
 
 glassnet.network.network.Network satisfies it and registers itself with
-glassnet.io.model_file.register_network_class, so that loading builds Networks.
+glassnet.io.model_build.register_network_class, so that loading builds Networks.
 """
 
 from __future__ import annotations

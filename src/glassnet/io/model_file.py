@@ -15,42 +15,36 @@ Entries (each a .npy array in an uncompressed zip, read with allow_pickle=False)
     Format 3 adds the per-batch history (history/batch_loss, history/batch_points); files of
     formats 1 and 2 load as before, without it.
 
-The io wing never imports the network wing: glassnet.network.network registers the Network class
-here when it is imported (`register_network_class`), and loading builds that class.
+The stored architecture is checked and built into a network by glassnet.io.model_build.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from glassnet.errors import GlassnetError, InputError, ModelFileError, UnsaveableError
+from glassnet.errors import ModelFileError, UnsaveableError
 from glassnet.io.atomic import atomic_write
 from glassnet.io.contract import SavedNetwork
 from glassnet.io.files import open_regular
-from glassnet.io.limits import DEFAULT_LIMITS, Limits, NetworkTooLargeError, check_network_size, parameter_count
+from glassnet.io.limits import DEFAULT_LIMITS, Limits
+from glassnet.io.model_build import Shapes, build_network, check_size, layer_specs
 from glassnet.io.npz import NpzReader, write_npz
 from glassnet.io.schema import (
     ARCHITECTURE_KEYS,
-    LAYER_TYPES,
-    NETWORK_KEYS,
     OPTIONAL_ARCHITECTURE_KEYS,
-    build_layer,
-    build_loss,
     build_optimizer,
     check_keys,
-    custom_layer_class,
     describe,
     read_augment,
     read_schedule,
 )
 from glassnet.io.state import TrainingState, check_training, state_entries
 from glassnet.layers import Layer
-from glassnet.optimizers import Optimizer
 
 FORMAT_VERSION = 3  # 3: the history may hold per-batch losses (glassnet.io.state), which format 2 readers refuse
 READABLE_VERSIONS = (1, 2, 3)
@@ -58,25 +52,7 @@ HEADER_ENTRIES = ("format_version", "architecture", "training")
 CARD_ENTRY = "card"  # format 2 on, optional
 NONNEGATIVE_BUFFERS = {"running_var"}
 STEP_ENTRY = "/step"  # optimizer/<param>/step: Adam's per-parameter step count, an int64
-MAX_CLASSES = 100_000  # class names a file may hold
-MAX_NAME = 255  # characters in one class name (a folder name's limit on common file systems)
 PathLike = str | os.PathLike[str]
-Shapes = dict[str, tuple[Any, ...]]
-
-_network_class: Callable[..., SavedNetwork] | None = None
-
-
-def register_network_class(cls: Callable[..., SavedNetwork]) -> None:
-    """Tell io which class loaded networks are (called once, by glassnet.network.network)."""
-    global _network_class
-    _network_class = cls
-
-
-def network_class() -> Callable[..., SavedNetwork]:
-    """The class that loaded networks are (glassnet.network.network.Network once glassnet is imported)."""
-    if _network_class is None:
-        raise RuntimeError("glassnet.network was not imported: import glassnet first")
-    return _network_class
 
 
 def save_network(net: SavedNetwork, path: PathLike) -> None:
@@ -160,7 +136,7 @@ def _load(reader: NpzReader, limits: Limits, custom_layers: dict[str, type[Layer
     schedule, augment = read_schedule(architecture, where), read_augment(architecture, where)
     optimizer = build_optimizer(architecture["optimizer"], where)
     training = check_training(_read_json(reader, "training"), type(optimizer).__name__, where)
-    specs = _layer_specs(architecture["layers"], where, reader, custom_layers)
+    specs = layer_specs(architecture["layers"], where, reader, custom_layers)
     shapes: Shapes = {}
     for index, (*_, (parameters, buffers)) in enumerate(specs):
         shapes |= {f"parameters/{index}/{name}": shape for name, shape in parameters.items()}
@@ -168,7 +144,7 @@ def _load(reader: NpzReader, limits: Limits, custom_layers: dict[str, type[Layer
     needed = shapes.keys() | state_entries(training)
     card = _read_card(reader)
     _check_entries(reader, needed | set(HEADER_ENTRIES) | ({CARD_ENTRY} if card is not None else set()), shapes)
-    layers = _check_size(specs, architecture["input_shape"], limits, where)
+    layers = check_size(specs, architecture["input_shape"], limits, where)
     arrays = {entry: reader.read(entry) for entry in sorted(needed)}
     for entry in shapes:
         value = arrays[entry]
@@ -177,83 +153,13 @@ def _load(reader: NpzReader, limits: Limits, custom_layers: dict[str, type[Layer
     for index, (layer, (*_, (parameters, buffers))) in enumerate(zip(layers, specs, strict=True)):
         layer.set_parameters({name: arrays[f"parameters/{index}/{name}"] for name in parameters})
         layer.set_buffers({name: arrays[f"buffers/{index}/{name}"] for name in buffers})
-    net = _network(architecture, optimizer, layers, where)
+    net = build_network(architecture, optimizer, layers, where)
     net.schedule, net.augment = schedule, augment
     TrainingState.read(training, arrays, net.parameters(), where).restore(net)
     net.card = card if card is not None else {"fits": []}
     for layer in net.layers:
         layer.initialize(net.rng)  # Dropout takes the restored generator; parameters exist, none is drawn
     return net
-
-
-LayerSpec = tuple[str, dict[str, Any], Layer | None, tuple[Shapes, Shapes]]
-
-
-def _layer_specs(
-    value: object, where: str, reader: NpzReader, custom_layers: dict[str, type[Layer]]
-) -> list[LayerSpec]:
-    """Each stored layer's (type, config, the layer if built already, its parameter and buffer shapes).
-
-    Shapes come from the config before the layer is built wherever the layer declares them, so
-    that no config can make loading allocate before the stored arrays are checked against it. A
-    custom layer's parameters are the file's entries under its index (it may create them lazily).
-    """
-    if not isinstance(value, list):
-        raise ModelFileError(f"{where}: architecture.layers must be a list, found {type(value).__name__}")
-    specs: list[LayerSpec] = []
-    for index, entry in enumerate(value):
-        entry = check_keys(entry, f"{where}: layer {index}", {"type", "config"}, {"custom"})
-        kind, config = entry["type"], entry["config"]
-        if entry.get("custom", False) is not False:
-            custom = custom_layer_class(kind, f"{where}: layer {index}", custom_layers)
-            layer = _build(kind, config, f"{where}: layer {index}", {kind: custom})
-            prefix = f"parameters/{index}/"
-            stored = {e[len(prefix) :]: h.shape for e, h in reader.headers.items() if e.startswith(prefix)}
-            if not all(name.isidentifier() for name in stored):
-                raise ModelFileError(f"{where}: layer {index}'s parameter names must be identifiers: {sorted(stored)}")
-            specs.append((kind, config, layer, (stored, {})))
-            continue
-        cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
-        declared = cls.declared_shapes(config) if cls is not None and isinstance(config, dict) else None
-        if declared is not None:
-            specs.append((kind, config, None, declared))
-        else:
-            layer = _build(kind, config, f"{where}: layer {index}")
-            specs.append((kind, config, layer, (layer.parameter_shapes(), layer.buffer_shapes())))
-    return specs
-
-
-def _check_size(specs: list[LayerSpec], input_shape: object, limits: Limits, where: str) -> list[Layer]:
-    """The layers built from their configs (nothing allocated), refused past the limits for the stored input shape.
-
-    Checked before any weight is read.
-
-    Args:
-        specs: the layers' specs, their shapes checked against the file.
-        input_shape: the stored one-sample shape (checked again, with its message, when the network is built).
-        limits: the limits.
-        where: the file.
-    """
-    layers = [
-        built or _build(kind, config, f"{where}: layer {index}") for index, (kind, config, built, _) in enumerate(specs)
-    ]
-    parameters = sum(parameter_count(parameters) for *_, (parameters, _) in specs)
-    valid = isinstance(input_shape, list) and all(type(d) is int and d >= 1 for d in input_shape)
-    try:
-        check_network_size(layers, tuple(input_shape) if valid else None, limits, where, parameters)  # type: ignore[arg-type]
-    except NetworkTooLargeError as error:
-        raise ModelFileError(str(error)) from None
-    except (GlassnetError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{where}: the stored network is inconsistent: {error}") from None
-    return layers
-
-
-def _build(kind: object, config: object, where: str, types: Mapping[str, type[Layer]] = LAYER_TYPES) -> Layer:
-    """build_layer, its errors as ModelFileError."""
-    try:
-        return build_layer(kind, config, where, types)
-    except InputError as error:
-        raise ModelFileError(str(error)) from None
 
 
 def _check_version(reader: NpzReader) -> None:
@@ -318,45 +224,3 @@ def _check_entries(reader: NpzReader, needed: set[str], shapes: dict[str, tuple[
                 f"{reader.label}: the architecture implies {entry} of shape {shape}, the file stores "
                 f"{header.shape} of {header.dtype}: the file is corrupt or was edited"
             )
-
-
-def _network(architecture: dict[str, Any], optimizer: Optimizer, layers: list[Layer], where: str) -> SavedNetwork:
-    """The SavedNetwork around the rebuilt layers. Args: architecture: JSON; optimizer, layers: built; where: file."""
-    settings = check_keys(architecture["network"], f"{where}: architecture.network", set(NETWORK_KEYS))
-    seed, loss, input_shape = settings["seed"], architecture["loss"], architecture["input_shape"]
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        raise ModelFileError(f"{where}: the seed must be null or an int >= 0, found {seed!r}")
-    loss = build_loss(loss, where)
-    if input_shape is not None and (
-        not isinstance(input_shape, list)
-        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)
-    ):
-        raise ModelFileError(f"{where}: input_shape must be null or a list of ints >= 1, found {input_shape!r}")
-    try:
-        net = network_class()(
-            **{key: settings[key] for key in NETWORK_KEYS if key != "seed"}, optimizer=optimizer, seed=seed
-        )
-        if loss is not None:
-            net.use(loss)
-        net.layers = layers
-        net.layer_shapes(None if input_shape is None else tuple(input_shape))
-    except (GlassnetError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{where}: the stored network is inconsistent: {error}") from None
-    net.input_shape = None if input_shape is None else tuple(input_shape)
-    net.class_names = _class_names(architecture.get("class_names"), where)
-    return net
-
-
-def _class_names(value: object, where: str) -> list[str] | None:
-    """The stored class names: null, or a list of at most MAX_CLASSES short strings."""
-    if value is None:
-        return None
-    if (
-        not isinstance(value, list)
-        or not 1 <= len(value) <= MAX_CLASSES
-        or not all(isinstance(name, str) and len(name) <= MAX_NAME for name in value)
-    ):
-        raise ModelFileError(
-            f"{where}: class_names must be a list of 1 to {MAX_CLASSES} strings of at most {MAX_NAME} characters"
-        )
-    return list(value)

@@ -20,7 +20,7 @@ import numpy as np
 from glassnet.errors import GlassnetError, ModelFileError
 from glassnet.functional import resolve_padding
 from glassnet.io.contract import SavedNetwork
-from glassnet.io.model_file import network_class
+from glassnet.io.model_build import network_class
 from glassnet.io.onnx_ops import NHWC_TO_NCHW, OPERATORS
 from glassnet.io.onnx_read import DEFAULT_DOMAINS, OnnxGraph, attributes, read_onnx
 from glassnet.layers import Conv2D, Dense, Layer

@@ -2,7 +2,7 @@
 
 A mixin, so that network.py stays the article's model (add, use, fit, predict) and these thin
 doors to glassnet.io sit together; Network inherits them, and `Network.load` builds the class
-registered with glassnet.io.model_file.
+registered with glassnet.io.model_build.
 """
 
 from __future__ import annotations

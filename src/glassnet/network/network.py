@@ -12,7 +12,7 @@ from glassnet.augment import Augmentation
 from glassnet.checks import check_count, check_positive, check_seed, first_non_finite
 from glassnet.curves import training_curves
 from glassnet.errors import InputTypeError, NotReadyError
-from glassnet.io import model_file
+from glassnet.io import model_build
 from glassnet.io.limits import inference_batch
 from glassnet.layers.base import Layer, Shape
 from glassnet.losses import Loss, LossFn, get_loss
@@ -284,4 +284,4 @@ class Network(ModelFiles):
         return f"Network({len(self.layers)} layers, loss={self.loss!r})"
 
 
-model_file.register_network_class(Network)
+model_build.register_network_class(Network)
