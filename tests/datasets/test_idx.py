@@ -190,6 +190,13 @@ def mutate(data: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
     return bytes(out)
 
 
+@pytest.mark.parametrize("shape", [(0, 2**32 - 1, 2**32 - 1), (2**31, 0, 2**31, 4)])
+def test_an_empty_shape_numpy_cannot_address_is_a_data_format_error(shape: tuple[int, ...]) -> None:
+    """Found by the fuzz test: the 0 made the size check pass, and reshape raised a bare ValueError."""
+    with pytest.raises(DataFormatError, match=r"more than NumPy can address: corrupt header"):
+        read_idx(idx_bytes(0x08, shape))
+
+
 @settings(max_examples=300, deadline=None)
 @given(compress=st.booleans(), mutations=st.lists(mutation, min_size=1, max_size=4))
 def test_fuzz_loads_or_raises_data_format_error(compress: bool, mutations: list) -> None:

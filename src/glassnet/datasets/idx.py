@@ -139,6 +139,12 @@ def _parse(read: Reader, label: str, limit: int) -> np.ndarray:
     dtype = TYPE_CODES[code]
     size = dtype.itemsize * math.prod(shape)
     limit = max(limit - 4 - 4 * ndim, 0)
+    addressed = dtype.itemsize * math.prod(d for d in shape if d)  # what NumPy checks, even for an empty array
+    if addressed > np.iinfo(np.intp).max:
+        raise DataFormatError(
+            f"{label}: header says shape {shape}: even with no data, its other dimensions span {addressed} "
+            "bytes, more than NumPy can address: corrupt header"
+        )
     if size > limit:
         raise DataFormatError(
             f"{label}: header says shape {shape} of {dtype.newbyteorder('=')} "
