@@ -3,9 +3,13 @@
 On a machine where another program computes on the same cores, BLAS threads that wait for each
 other spin against it, and an epoch can become tens of times slower; one thread would have been
 fast. "auto" does not guess: it times the first batches of a fit with each candidate count (1,
-half the cores, all of them), keeps the fastest, and measures again when the step time jumps
-(another program started). `set_threads(None)` leaves BLAS as it is. Only fit is tuned; the
-count in force before fit is restored when it ends.
+half the cores, all of them), keeps the fastest by the median of its batches, and measures again
+when the step time jumps (another program started). Measuring costs: beside another program, a
+batch on spinning threads can take ten times as long, and is now and then fast. So the median
+decides, not one lucky batch; a count far slower than another is not timed again in the same
+measurement; and a re-measurement that keeps the count doubles the wait before the next one.
+`set_threads(None)` leaves BLAS as it is. Only fit is tuned; the count in force before fit is
+restored when it ends.
 
 The count can change the last bits of a matrix product (OpenBLAS splits the work differently), so
 two "auto" runs may differ slightly. Every fit records the counts its batches ran with in the
@@ -21,7 +25,6 @@ import statistics
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from glassnet.checks import is_int
 from glassnet.errors import InputError
@@ -44,7 +47,8 @@ ROUNDS = 3  # timed batches per candidate
 RECHECK_FACTOR = 1.5  # re-measure when recent steps are this much slower than the chosen count's
 WARN_FACTOR = 2.0  # say so once when even the best count is this much slower than at the start
 RECENT = 5  # batches in the running median
-MIN_GAP = 50  # batches between two re-measurements
+MIN_GAP = 50  # batches between two re-measurements; doubled each time one keeps the count
+GIVE_UP_FACTOR = 2.0  # a candidate whose timed batch is this much slower than the best so far is timed no more
 
 
 def set_threads(threads: Setting) -> None:
@@ -121,6 +125,7 @@ class ThreadTuner:
         self.reference: float | None = None  # seconds per sample of the chosen count
         self.first: float | None = None  # the first measurement's best
         self.since_check, self.warned, self.batches = 0, False, 0
+        self.gap, self.chosen = MIN_GAP, 0  # batches until the next re-measurement may start; the last choice
         if self.auto:
             self._measure()
 
@@ -154,19 +159,32 @@ class ThreadTuner:
                 self.warming -= 1
             else:
                 self.timings[self.current].append(per_sample)
+                self._give_up_if_slow(per_sample)
             if not self.queue:
                 self._choose()
             return
         self.recent = [*self.recent[-(RECENT - 1) :], per_sample]
         self.since_check += 1
         slow = len(self.recent) == RECENT and statistics.median(self.recent) > RECHECK_FACTOR * (self.reference or 0)
-        if slow and self.since_check >= MIN_GAP:
+        if slow and self.since_check >= self.gap:
             self._measure()
 
+    def _give_up_if_slow(self, per_sample: float) -> None:
+        """Drop the current candidate's remaining rounds when it is far slower than another count.
+
+        Beside another program, a batch on spinning BLAS threads can take 10x as long: its
+        verdict is clear after one batch, and each more round of it would cost the run.
+        """
+        others = [min(times) for count, times in self.timings.items() if times and count != self.current]
+        if others and per_sample > GIVE_UP_FACTOR * min(others):
+            self.queue = [count for count in self.queue if count != self.current]
+
     def _choose(self) -> None:
-        best = min(self.candidates, key=lambda c: min(self.timings[c]))
-        self.reference = min(self.timings[best])
+        best = min(self.candidates, key=lambda c: statistics.median(self.timings[c]))
+        self.reference = statistics.median(self.timings[best])
         self._use(best)
+        self.gap = 2 * self.gap if best == self.chosen else MIN_GAP  # steady timings: measure less often
+        self.chosen = best
         self.recent, self.since_check = [], 0
         if self.first is None:
             self.first = self.reference
@@ -179,10 +197,6 @@ class ThreadTuner:
                 file=sys.stderr,
                 flush=True,
             )
-
-    def describe(self) -> dict[str, Any]:
-        """The count in force and what was measured (seconds per sample by count)."""
-        return {"threads": self.current, "measured": {c: min(t) for c, t in self.timings.items() if t}}
 
     def close(self) -> None:
         """Restore the count in force before the fit."""
