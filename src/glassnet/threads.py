@@ -123,7 +123,7 @@ class ThreadTuner:
         self.timings: dict[int, list[float]] = {}
         self.recent: list[float] = []
         self.reference: float | None = None  # seconds per sample of the chosen count
-        self.first: float | None = None  # the first measurement's best
+        self.first: float | None = None  # the first measurement's reference
         self.since_check, self.warned, self.batches = 0, False, 0
         self.gap, self.chosen = MIN_GAP, 0  # batches until the next re-measurement may start; the last choice
         if self.auto:
