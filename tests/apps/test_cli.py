@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -215,19 +216,25 @@ def test_errors_are_one_line_without_traceback(model: Path, tmp_path) -> None:
     text.write_text("just some text\n")
     bad_spec = tmp_path / "bad.json"
     bad_spec.write_text('{"layers": [{"type": "Conv3D"}]}')
-    assert_one_line_error(glassnet("evaluate", tmp_path / "missing.npz"), "missing.npz")
-    assert_one_line_error(glassnet("summary", text), "notes.txt")
-    assert_one_line_error(glassnet("train", "--epochs", "zero"), "--epochs")
-    assert_one_line_error(glassnet("train", "--epochs", "0"), "--epochs")
-    assert_one_line_error(glassnet("train", "--lr", "-1"), "--lr")
-    assert_one_line_error(glassnet("train", "--model", "resnet"), "unknown model 'resnet'")
-    assert_one_line_error(glassnet("train", "--schedule", "sawtooth"), "unknown schedule 'sawtooth'")
-    assert_one_line_error(glassnet("train", "--threads", "0"), "--threads")
-    assert_one_line_error(glassnet("train", "--model", bad_spec), "Conv3D")
-    assert_one_line_error(glassnet("train", "--out", tmp_path / "no" / "m.npz"), "no such folder")
-    assert_one_line_error(glassnet("predict", model, text), "notes.txt")
-    assert_one_line_error(glassnet("predict", model, tmp_path / "missing.png"), "missing.png")
-    assert_one_line_error(glassnet("frobnicate"), "invalid choice")
+    cases = [  # (the command's arguments, what its one line names)
+        (("evaluate", tmp_path / "missing.npz"), "missing.npz"),
+        (("summary", text), "notes.txt"),
+        (("train", "--epochs", "zero"), "--epochs"),
+        (("train", "--epochs", "0"), "--epochs"),
+        (("train", "--lr", "-1"), "--lr"),
+        (("train", "--model", "resnet"), "unknown model 'resnet'"),
+        (("train", "--schedule", "sawtooth"), "unknown schedule 'sawtooth'"),
+        (("train", "--threads", "0"), "--threads"),
+        (("train", "--model", bad_spec), "Conv3D"),
+        (("train", "--out", tmp_path / "no" / "m.npz"), "no such folder"),
+        (("predict", model, text), "notes.txt"),
+        (("predict", model, tmp_path / "missing.png"), "missing.png"),
+        (("frobnicate",), "invalid choice"),
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # independent processes: both cores start them
+        results = list(pool.map(lambda case: glassnet(*case[0]), cases))
+    for (_, fragment), result in zip(cases, results, strict=True):
+        assert_one_line_error(result, fragment)
 
 
 def test_a_file_that_is_not_an_image_is_rejected(model: Path, tmp_path) -> None:

@@ -56,6 +56,13 @@ def test_set() -> tuple[np.ndarray, np.ndarray]:
     return x_test[:500], y_test[:500]
 
 
+@pytest.fixture(scope="module")
+def page(net, test_set) -> str:
+    """The report of the small CNN on its 500 test images, built once (its figures take seconds)."""
+    pytest.importorskip("matplotlib")
+    return build_report(net, *test_set)
+
+
 def test_layer_activations_give_every_layer_and_end_at_predict(net, test_set) -> None:
     sample = test_set[0][0]
     activations = layer_activations(net, sample)
@@ -148,9 +155,7 @@ def test_the_report_is_one_self_contained_page(net, test_set, tmp_path) -> None:
     assert accuracy_table and accuracy_table.group(0).count("<tr>") == 11  # the header and one row per class
 
 
-def test_the_report_says_how_the_model_was_trained(net, test_set) -> None:
-    pytest.importorskip("matplotlib")
-    page = build_report(net, *test_set)
+def test_the_report_says_how_the_model_was_trained(net, page) -> None:
     fit = net.card["fits"][0]
     seconds = sum(net.history["seconds"])
     assert "<h2>How it was trained</h2>" in page
@@ -176,9 +181,7 @@ def test_the_report_says_how_the_model_was_trained(net, test_set) -> None:
     assert "<tr><th></th><th>fit 1</th></tr>" in page and "<tr><th>loss</th><td>cross_entropy</td></tr>" in page
 
 
-def test_the_report_explains_its_curves_and_its_confusion_matrix(net, test_set) -> None:
-    pytest.importorskip("matplotlib")
-    page = build_report(net, *test_set)
+def test_the_report_explains_its_curves_and_its_confusion_matrix(net, test_set, page) -> None:
     batches = math.ceil(2700 / 32)  # 3,000 images less the 10% validation split
     assert net.history["batch_points"] == [batches]
     assert f"Dots: the training loss of each batch ({batches} points over 1 epoch;" in page
