@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,17 +11,6 @@ import pytest
 
 import glassnet as gn
 from glassnet.layers import maxpool2x2 as fast
-
-
-@pytest.fixture(params=[False, True], ids=["numpy", "fast"])
-def path(request: pytest.FixtureRequest) -> Iterator[bool]:
-    """Run the test on the NumPy path, then on the compiled kernels (skipped without numba); restore the switch."""
-    was = gn.fast_enabled()
-    if request.param:
-        pytest.importorskip("numba")
-    gn.set_fast(request.param)
-    yield request.param
-    gn.set_fast(was)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +24,7 @@ def path(request: pytest.FixtureRequest) -> Iterator[bool]:
     ],
 )
 def test_a_row_or_column_in_no_window_gets_a_zero_gradient_whatever_fresh_memory_holds(
-    shape: tuple[int, ...], path: bool, monkeypatch: pytest.MonkeyPatch
+    shape: tuple[int, ...], either_path: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # every pixel distinct and increasing: each window's maximum is its bottom-right cell
     x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)  # (N, H, W, C)

@@ -9,24 +9,11 @@ The paths: plain NumPy and the compiled kernels (gn.set_fast), each alone and fu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
 import glassnet as gn
 from glassnet.network.plan import ReLUMaxPool, fuse
-
-
-@pytest.fixture(params=[False, True], ids=["numpy", "fast"])
-def fast(request: pytest.FixtureRequest) -> Iterator[bool]:
-    """Run the test with the compiled kernels off, then on (skipped without numba); restore the setting."""
-    was = gn.fast_enabled()
-    if request.param:
-        pytest.importorskip("numba")
-    gn.set_fast(request.param)
-    yield request.param
-    gn.set_fast(was)
 
 
 def image(rows: list[list[float]]) -> np.ndarray:
@@ -110,13 +97,13 @@ CASES = {
 
 @pytest.mark.parametrize("relu", [False, True], ids=["alone", "after ReLU"])
 @pytest.mark.parametrize("case", CASES)
-def test_the_first_maximum_in_row_major_order_takes_the_gradient(case: str, relu: bool, fast: bool) -> None:
+def test_the_first_maximum_in_row_major_order_takes_the_gradient(case: str, relu: bool, either_path: bool) -> None:
     pool, x, grad, want = CASES[case]
     np.testing.assert_array_equal(pool_gradient(pool, image(x), grad, relu), np.array(want))
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_after_a_relu_a_window_without_a_positive_value_passes_no_gradient(case: str, fast: bool) -> None:
+def test_after_a_relu_a_window_without_a_positive_value_passes_no_gradient(case: str, either_path: bool) -> None:
     # every input negated: each window's maximum is 0 or negative, ReLU makes it an all-zero tie, and
     # no cell gets a gradient (ReLU's gradient at 0 is 0)
     pool, x, grad, _ = CASES[case]
@@ -132,7 +119,7 @@ def test_a_network_runs_relu_then_maxpool_through_the_fused_step() -> None:
 
 
 @pytest.mark.parametrize("fuse_relu_pool", [True, False])
-def test_inside_a_network_the_tie_rule_holds_on_the_input_gradient(fuse_relu_pool: bool, fast: bool) -> None:
+def test_inside_a_network_the_tie_rule_holds_on_the_input_gradient(fuse_relu_pool: bool, either_path: bool) -> None:
     # Conv2D 1x1 with weight 1 and bias 0 passes the image through; after predict (fused or not), the
     # pool's backward (then the ReLU's, when they ran apart) sends the gradient as in the overlapping case
     net = gn.Network(seed=0, verbose=0).add(gn.Conv2D(1, 1, 1)).add(gn.ReLU()).add(gn.MaxPool2D(3, stride=2))
