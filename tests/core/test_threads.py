@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
@@ -65,63 +67,60 @@ def test_auto_keeps_the_fastest_count_and_measures_again_when_steps_slow_down(ca
         tuner.close()
 
 
-def test_a_count_far_slower_than_another_is_timed_once() -> None:
+@pytest.fixture
+def auto_tuner() -> Iterator[ThreadTuner]:
+    """A silent "auto" tuner, closed after the test; skipped where BLAS runs one thread."""
+    tuner = ThreadTuner("auto", verbose=0)
+    try:
+        if not tuner.auto:
+            pytest.skip("BLAS runs one thread here: nothing to choose")
+        yield tuner
+    finally:
+        tuner.close()
+
+
+def first_measurement(tuner: ThreadTuner, per_sample: Callable[[int], float]) -> list[int]:
+    """Feed the tuner's first measurement, each batch taking per_sample(count); the counts it ran."""
+    counts = []
+    while tuner.queue:
+        tuner.before_batch()
+        counts.append(tuner.current)
+        tuner.after_batch(per_sample(tuner.current) * 10, 10)
+    return counts
+
+
+def test_a_count_far_slower_than_another_is_timed_once(auto_tuner: ThreadTuner) -> None:
     """Beside another program a batch on spinning threads took 10x as long: three of them cost the run."""
-    tuner = ThreadTuner("auto", verbose=0)
-    try:
-        if not tuner.auto:
-            pytest.skip("BLAS runs one thread here: nothing to choose")
-        busy = {c: (1.0 if c == 1 else 20.0) for c in tuner.candidates}
-        counts = []
-        while tuner.queue:  # the first measurement
-            tuner.before_batch()
-            counts.append(tuner.current)
-            tuner.after_batch(busy[tuner.current] * 10, 10)
-        others = sorted(c for c in tuner.candidates if c != 1)
-        assert counts == [max(tuner.candidates)] * WARMUP + [1] * ROUNDS + others
-        assert tuner.current == 1
-    finally:
-        tuner.close()
+    counts = first_measurement(auto_tuner, lambda count: 1.0 if count == 1 else 20.0)
+    others = sorted(c for c in auto_tuner.candidates if c != 1)
+    assert counts == [max(auto_tuner.candidates)] * WARMUP + [1] * ROUNDS + others
+    assert auto_tuner.current == 1
 
 
-def test_one_lucky_batch_does_not_choose_a_count() -> None:
+def test_one_lucky_batch_does_not_choose_a_count(auto_tuner: ThreadTuner) -> None:
     """Beside another program, spinning threads are sometimes fast and mostly slow: the median decides."""
-    tuner = ThreadTuner("auto", verbose=0)
-    try:
-        if not tuner.auto:
-            pytest.skip("BLAS runs one thread here: nothing to choose")
-        lucky_then_slow = iter([0.5, 1.9, 1.9] * len(tuner.candidates))  # never 2x slower: all rounds timed
-        while tuner.queue:  # the first measurement
-            tuner.before_batch()
-            tuner.after_batch((1.0 if tuner.current == 1 else next(lucky_then_slow)) * 10, 10)
-        assert tuner.current == 1
-    finally:
-        tuner.close()
+    lucky_then_slow = iter([0.5, 1.9, 1.9] * len(auto_tuner.candidates))  # never 2x slower: all rounds timed
+    first_measurement(auto_tuner, lambda count: 1.0 if count == 1 else next(lucky_then_slow))
+    assert auto_tuner.current == 1
 
 
-def test_a_re_measurement_that_keeps_the_count_doubles_the_wait_for_the_next() -> None:
+def test_a_re_measurement_that_keeps_the_count_doubles_the_wait_for_the_next(auto_tuner: ThreadTuner) -> None:
     """Steps that keep slowing down trip the re-check again and again; each costs slow batches."""
-    tuner = ThreadTuner("auto", verbose=0)
-    try:
-        if not tuner.auto:
-            pytest.skip("BLAS runs one thread here: nothing to choose")
-        waits: list[int] = []
-        since: int | None = None  # batches since the last measurement ended
-        for batch in range(1000):
-            measuring = bool(tuner.queue)
-            tuner.before_batch()
-            per_sample = 1.01**batch if tuner.current == 1 else 1e9  # one thread, 1% slower every batch, wins
-            tuner.after_batch(per_sample * 10, 10)
-            if measuring and not tuner.queue:
-                since = 0
-            elif since is not None:
-                since += 1
-                if tuner.queue:  # this batch started a re-measurement
-                    waits.append(since)
-                    since = None
-        assert waits == [MIN_GAP, 2 * MIN_GAP, 4 * MIN_GAP, 8 * MIN_GAP] and tuner.current == 1
-    finally:
-        tuner.close()
+    waits: list[int] = []
+    since: int | None = None  # batches since the last measurement ended
+    for batch in range(1000):
+        measuring = bool(auto_tuner.queue)
+        auto_tuner.before_batch()
+        per_sample = 1.01**batch if auto_tuner.current == 1 else 1e9  # one thread, 1% slower every batch, wins
+        auto_tuner.after_batch(per_sample * 10, 10)
+        if measuring and not auto_tuner.queue:
+            since = 0
+        elif since is not None:
+            since += 1
+            if auto_tuner.queue:  # this batch started a re-measurement
+                waits.append(since)
+                since = None
+    assert waits == [MIN_GAP, 2 * MIN_GAP, 4 * MIN_GAP, 8 * MIN_GAP] and auto_tuner.current == 1
 
 
 def test_a_fit_records_the_count_of_its_batches_in_the_card() -> None:
